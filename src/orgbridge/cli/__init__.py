@@ -1,0 +1,1 @@
+"""The ``orgbridge`` command line."""

@@ -1,0 +1,1 @@
+"""Salesforce OAuth connections and the REST API client."""

@@ -1,0 +1,1 @@
+"""The state store: cursors, links, dead letters and run history, in SQL."""

@@ -1,0 +1,1 @@
+"""The sync engine: detect changed Cases, map their fields, deliver them once."""
