@@ -1,0 +1,1 @@
+"""The `orgbridge demo`: two emulated orgs, realistic Cases and a sync, end to end."""
