@@ -21,12 +21,17 @@ class SoqlError(ValueError):
         self.message = message
 
 
-def positioned_message(soql: str, column: int, text: str) -> str:
-    """Build Salesforce's message that points at a column of a one-line query.
+def positioned_message(soql: str, offset: int, text: str) -> str:
+    """Build Salesforce's message that points at a 0-based offset of the query.
 
-    Salesforce prefixes query errors with the query, a caret under the offending
-    token and ``ERROR at Row:1:Column:N`` (1-based column).
+    Salesforce prefixes query errors with the query line, a caret under the
+    offending token and ``ERROR at Row:R:Column:C`` (both 1-based).
     """
-    one_line = soql.replace("\n", " ")
-    caret = " " * max(column - 1, 0) + "^"
-    return f"\n{one_line}\n{caret}\nERROR at Row:1:Column:{column}\n{text}"
+    before = soql[:offset]
+    row = before.count("\n") + 1
+    line_start = before.rfind("\n") + 1
+    line_end = soql.find("\n", offset)
+    line = soql[line_start : len(soql) if line_end < 0 else line_end]
+    column = offset - line_start + 1
+    caret = " " * (column - 1) + "^"
+    return f"\n{line}\n{caret}\nERROR at Row:{row}:Column:{column}\n{text}"
