@@ -1,0 +1,316 @@
+"""StateStore: cursors, links, dead letters and run history in one SQL database.
+
+Any SQLAlchemy URL works. The default is a SQLite file in WAL mode; PostgreSQL
+runs the same schema and migrations through ``postgresql+psycopg://`` once the
+``postgres`` extra (psycopg) is installed. The schema is migrated to the newest
+revision every time a store opens, which is a no-op when it is current.
+"""
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from orgbridge.salesforce.datetimes import utc_now
+from orgbridge.state import lease
+from orgbridge.state.errors import StateUrlError
+from orgbridge.state.history import RunHistory
+from orgbridge.state.records import (
+    CursorPosition,
+    FailedRecord,
+    LinkState,
+    SyncedRecord,
+)
+from orgbridge.state.schema import cursors, dead_letters, links, pairs
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STATE_URL = "sqlite:///.orgbridge/state.sqlite"
+LEASE_TTL = timedelta(minutes=10)
+
+# SQLite allows 32766 bound parameters per statement in recent versions, older
+# builds 999; lookups by Id go in chunks well under both.
+_IN_CHUNK = 500
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StateUrlError(f"invalid state URL: {exc}") from None
+
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+    try:
+        engine = create_engine(parsed)
+    except NoSuchModuleError as exc:
+        raise StateUrlError(f"unsupported state URL scheme: {exc}") from None
+    except ModuleNotFoundError as exc:
+        raise StateUrlError(
+            f"the database driver for {parsed.drivername} is not installed ({exc}); "
+            "for PostgreSQL install orgbridge[postgres]"
+        ) from None
+
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _chunks(values: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class StateStore(RunHistory):
+    """The sync engine's memory, in one SQL database given by a SQLAlchemy URL."""
+
+    def __init__(
+        self, url: str = DEFAULT_STATE_URL, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.url = url
+        self._clock = clock
+        self.engine = _create_engine(url)
+        try:
+            self.migrate()
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StateUrlError(f"cannot open the state database: {exc.orig}") from None
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (idempotent)."""
+        script_location = resources.files("orgbridge.state") / "migrations"
+        config = Config()
+        config.set_main_option("script_location", str(script_location))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        """Return the store's clock reading, aware UTC."""
+        return self._clock().astimezone(UTC)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """Open one transaction; committed on exit, rolled back on an exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # Pairs and leases
+
+    def ensure_pair(
+        self, name: str, source_org: str, target_org: str, sobject: str
+    ) -> None:
+        """Register a pair, or update its orgs and sObject if it exists."""
+        values = {
+            "source_org": source_org,
+            "target_org": target_org,
+            "sobject": sobject,
+        }
+        with self.begin() as conn:
+            found = conn.execute(select(pairs.c.name).where(pairs.c.name == name))
+            if found.first() is None:
+                conn.execute(
+                    insert(pairs).values(name=name, created_at=self.now(), **values)
+                )
+            else:
+                conn.execute(update(pairs).where(pairs.c.name == name).values(**values))
+
+    def acquire_lease(self, pair: str, owner: str, ttl: timedelta = LEASE_TTL) -> None:
+        """Take the pair's lease, or raise PairLockedError."""
+        with self.begin() as conn:
+            lease.acquire(conn, pair, owner, self.now(), ttl)
+
+    def renew_lease(self, pair: str, owner: str, ttl: timedelta = LEASE_TTL) -> None:
+        """Extend the pair's lease, or raise PairLockedError if it was taken."""
+        with self.begin() as conn:
+            lease.renew(conn, pair, owner, self.now(), ttl)
+
+    def release_lease(self, pair: str, owner: str) -> None:
+        """Give up the pair's lease."""
+        with self.begin() as conn:
+            lease.release(conn, pair, owner)
+
+    # Cursor and links
+
+    def cursor(self, pair: str) -> CursorPosition | None:
+        """Return the pair's cursor, or None before its first stored batch."""
+        with self.begin() as conn:
+            row = conn.execute(
+                select(cursors.c.ts, cursors.c.record_id).where(cursors.c.pair == pair)
+            ).first()
+        return None if row is None else CursorPosition(row.ts, row.record_id)
+
+    def links(self, pair: str, source_ids: Sequence[str]) -> dict[str, LinkState]:
+        """Return the stored link of each given source Id that has one."""
+        found: dict[str, LinkState] = {}
+        with self.begin() as conn:
+            for chunk in _chunks(source_ids):
+                rows = conn.execute(
+                    select(
+                        links.c.source_id,
+                        links.c.target_id,
+                        links.c.source_modstamp,
+                        links.c.payload_hash,
+                    ).where(links.c.pair == pair, links.c.source_id.in_(chunk))
+                )
+                for row in rows:
+                    found[row.source_id] = LinkState(
+                        row.target_id, row.source_modstamp, row.payload_hash
+                    )
+        return found
+
+    def open_dead_letter_modstamps(
+        self, pair: str, source_ids: Sequence[str]
+    ) -> dict[str, str | None]:
+        """Return source Id -> SystemModstamp of each open dead letter among the Ids."""
+        found: dict[str, str | None] = {}
+        with self.begin() as conn:
+            for chunk in _chunks(source_ids):
+                rows = conn.execute(
+                    select(
+                        dead_letters.c.source_id, dead_letters.c.source_modstamp
+                    ).where(
+                        dead_letters.c.pair == pair,
+                        dead_letters.c.status == "open",
+                        dead_letters.c.source_id.in_(chunk),
+                    )
+                )
+                for row in rows:
+                    found[row.source_id] = row.source_modstamp
+        return found
+
+    def record_batch(
+        self,
+        pair: str,
+        synced: Iterable[SyncedRecord],
+        failed: Iterable[FailedRecord],
+        cursor: CursorPosition | None,
+    ) -> None:
+        """Store a batch's outcomes and move the cursor, in one transaction.
+
+        Links are inserted or updated; a success resolves the record's open dead
+        letter; a failure opens a dead letter or counts another attempt on it. The
+        cursor only moves forward.
+        """
+        now = self.now()
+        with self.begin() as conn:
+            for record in synced:
+                self._store_link(conn, pair, record, now)
+            for failure in failed:
+                self._store_dead_letter(conn, pair, failure, now)
+            if cursor is not None:
+                self._move_cursor(conn, pair, cursor, now)
+
+    def _store_link(
+        self, conn: Connection, pair: str, record: SyncedRecord, now: datetime
+    ) -> None:
+        values = {
+            "target_id": record.target_id,
+            "source_modstamp": record.source_modstamp,
+            "payload_hash": record.payload_hash,
+            "synced_at": now,
+        }
+        changed = conn.execute(
+            update(links)
+            .where(links.c.pair == pair, links.c.source_id == record.source_id)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            conn.execute(
+                insert(links).values(pair=pair, source_id=record.source_id, **values)
+            )
+
+        conn.execute(
+            update(dead_letters)
+            .where(
+                dead_letters.c.pair == pair,
+                dead_letters.c.source_id == record.source_id,
+                dead_letters.c.status == "open",
+            )
+            .values(status="resolved", resolved_at=now, last_seen_at=now)
+        )
+
+    def _store_dead_letter(
+        self, conn: Connection, pair: str, failure: FailedRecord, now: datetime
+    ) -> None:
+        values = {
+            "source_modstamp": failure.source_modstamp,
+            "error_code": failure.error_code,
+            "message": failure.message,
+            "fields": list(failure.fields),
+            "payload": failure.payload,
+            "last_seen_at": now,
+        }
+        changed = conn.execute(
+            update(dead_letters)
+            .where(
+                dead_letters.c.pair == pair,
+                dead_letters.c.source_id == failure.source_id,
+                dead_letters.c.status == "open",
+            )
+            .values(attempts=dead_letters.c.attempts + 1, **values)
+        )
+        if changed.rowcount == 0:
+            conn.execute(
+                insert(dead_letters).values(
+                    pair=pair,
+                    source_id=failure.source_id,
+                    attempts=1,
+                    status="open",
+                    first_seen_at=now,
+                    **values,
+                )
+            )
+
+    def _move_cursor(
+        self, conn: Connection, pair: str, cursor: CursorPosition, now: datetime
+    ) -> None:
+        row = conn.execute(
+            select(cursors.c.ts, cursors.c.record_id).where(cursors.c.pair == pair)
+        ).first()
+        if row is None:
+            conn.execute(
+                insert(cursors).values(
+                    pair=pair, ts=cursor.ts, record_id=cursor.record_id, updated_at=now
+                )
+            )
+            return
+
+        if cursor > CursorPosition(row.ts, row.record_id):
+            conn.execute(
+                update(cursors)
+                .where(cursors.c.pair == pair)
+                .values(ts=cursor.ts, record_id=cursor.record_id, updated_at=now)
+            )
