@@ -12,6 +12,7 @@ Tree::
     ├── SecretError                   a secret reference could not be resolved
     ├── AuthError                     no usable token (OAuth, sf CLI, access token)
     │   └── OAuthError                token endpoint returned {error, error_description}
+    ├── CollectionWriteError          some chunks of a multi-chunk write failed
     ├── TransportError                no HTTP response (connect, TLS, read)
     │   ├── TlsError                  certificate verification failed
     │   └── OutcomeUnknownError       a create may have reached the org; not retried
@@ -23,8 +24,8 @@ Tree::
         ├── NotFoundError               404 NOT_FOUND
         ├── EntityIsDeletedError        404 ENTITY_IS_DELETED
         ├── MultipleMatchesError        300 external ID matched several records
-        ├── MalformedQueryError         400 MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE,
-        │                               INVALID_QUERY_LOCATOR
+        ├── MalformedQueryError         400 MALFORMED_QUERY, INVALID_FIELD,
+        │                               INVALID_TYPE, INVALID_QUERY_LOCATOR
         ├── UnableToLockRowError        UNABLE_TO_LOCK_ROW
         ├── ValidationError             other 400s (DML: REQUIRED_FIELD_MISSING, ...)
         └── ServerUnavailableError      500, 502, 503, 504
@@ -92,6 +93,29 @@ class OAuthError(AuthError):
         self.description = description
         self.status = status
         self.hint = hint
+
+
+class CollectionWriteError(SalesforceError):
+    """At least one 200-record chunk of a collection write raised an error.
+
+    ``results`` has one entry per input record, in input order: the RecordResult of
+    a chunk that completed, or None for records of a chunk that failed (their
+    outcome is given by ``errors``, keyed by the index of the chunk's first record).
+    """
+
+    def __init__(self, results: list[Any], errors: dict[int, SalesforceError]) -> None:
+        failed = sum(1 for result in results if result is None)
+        first_index, first = next(iter(errors.items()))
+        super().__init__(
+            f"{len(errors)} chunk(s) failed, {failed} record(s) without a result; "
+            f"first failure at record {first_index}: {first}"
+        )
+        self.results = results
+        self.errors = errors
+
+    @property
+    def retryable(self) -> bool:
+        return all(error.retryable for error in self.errors.values())
 
 
 class TransportError(SalesforceError):

@@ -63,7 +63,7 @@ class AuthMethod(ABC):
         """Obtain a new access token."""
 
     def forget_rejected(self, token: Token) -> None:  # noqa: B027
-        """Note that the org rejected ``token``; methods that cannot renew raise here."""
+        """Record that the org rejected ``token``; raise if the method cannot renew."""
 
 
 def required_string(table: dict[str, Any], key: str, name: str) -> str:
