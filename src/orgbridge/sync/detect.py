@@ -1,0 +1,203 @@
+"""Detection: read new or changed Cases from the source in cursor order.
+
+The query selects ``WHERE <ts> >= <cursor ts - lookback> ORDER BY <ts>, Id``,
+where ``<ts>`` is CreatedDate (mode ``created``) or SystemModstamp (mode
+``changes``) and the bound is floored to whole seconds because SOQL datetime
+literals have no fractions. Rows are split into batches in that order. A row is
+skipped when the state already accounts for it:
+
+- a link exists and the mode is ``created`` (new Cases only), or the link
+  records the same or a newer SystemModstamp;
+- an open dead letter exists and the mode is ``created``, or it records the same
+  SystemModstamp (retry those with ``dead-letters retry``);
+- in ``changes`` mode the mapped payload equals the one last delivered (then the
+  link's SystemModstamp is updated, nothing is sent).
+
+Rows at or before the cursor that the state has no record of are late commits
+(a transaction that committed after a later row was read) and are sent.
+"""
+
+import logging
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from orgbridge.salesforce.client import SalesforceClient
+from orgbridge.salesforce.datetimes import parse_datetime, soql_literal
+from orgbridge.state import (
+    CursorPosition,
+    FailedRecord,
+    LinkState,
+    StateStore,
+    SyncedRecord,
+)
+from orgbridge.sync.errors import MappingError
+from orgbridge.sync.map import MappedRecord, Mapper
+from orgbridge.sync.pair import PairConfig
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class Batch:
+    """Consecutive query rows: what to send, what to store without sending."""
+
+    number: int
+    to_send: list[MappedRecord] = field(default_factory=list)
+    unchanged: list[SyncedRecord] = field(default_factory=list)
+    mapping_failures: list[FailedRecord] = field(default_factory=list)
+    read: int = 0
+    skipped: int = 0
+    cursor_end: CursorPosition | None = None
+
+
+def detection_soql(
+    pair: PairConfig, mapper: Mapper, cursor: CursorPosition | None
+) -> str:
+    """Build the detection query for the cursor (or the pair's start)."""
+    ts_field = pair.cursor_field
+    select = ", ".join(mapper.query_fields)
+    soql = f"SELECT {select} FROM {pair.sobject}"
+
+    lower_bound = None
+    if cursor is not None:
+        lookback = timedelta(seconds=pair.lookback_seconds)
+        lower_bound = parse_datetime(cursor.ts) - lookback
+    elif pair.start is not None:
+        lower_bound = pair.start
+    if lower_bound is not None:
+        # soql_literal truncates to whole seconds, which widens a >= bound.
+        soql += f" WHERE {ts_field} >= {soql_literal(lower_bound)}"
+
+    return soql + f" ORDER BY {ts_field} ASC, Id ASC"
+
+
+class Detector:
+    """Reads the detection query page by page and yields batches in order."""
+
+    def __init__(
+        self,
+        pair: PairConfig,
+        source: SalesforceClient,
+        state: StateStore,
+        mapper: Mapper,
+        cursor: CursorPosition | None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.pair = pair
+        self.source = source
+        self.state = state
+        self.mapper = mapper
+        self.cursor = cursor
+        self.progress = progress
+        self.total_size: int | None = None
+
+    async def batches(self) -> AsyncGenerator[Batch, None]:
+        """Yield batches of up to batch_size records to send, in cursor order.
+
+        A batch is also closed at the end of each page when it has rows, so a long
+        stretch of skipped rows still moves the cursor.
+        """
+        soql = detection_soql(self.pair, self.mapper, self.cursor)
+        logger.debug("pair %s: detection query %s", self.pair.name, soql)
+        number = 1
+        batch = Batch(number)
+        read = 0
+
+        pages = self.source.query(soql, batch_size=self.pair.query_batch_size)
+        async for page in pages:
+            self.total_size = page.total_size
+            links, letters = self._state_of(page.records)
+            for row in page.records:
+                self._classify(batch, row, links, letters)
+                if len(batch.to_send) >= self.pair.batch_size:
+                    yield batch
+                    number += 1
+                    batch = Batch(number)
+
+            read += len(page.records)
+            if self.progress is not None:
+                self.progress(read, page.total_size)
+            if batch.read and not batch.to_send:
+                yield batch
+                number += 1
+                batch = Batch(number)
+
+        if batch.read:
+            yield batch
+
+    def _state_of(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[dict[str, LinkState], dict[str, str | None]]:
+        ids = [str(row["Id"]) for row in rows]
+        links = self.state.links(self.pair.name, ids)
+        letters = self.state.open_dead_letter_modstamps(self.pair.name, ids)
+        return links, letters
+
+    def _classify(
+        self,
+        batch: Batch,
+        row: dict[str, Any],
+        links: dict[str, LinkState],
+        letters: dict[str, str | None],
+    ) -> None:
+        source_id = str(row["Id"])
+        modstamp = str(row["SystemModstamp"])
+        batch.read += 1
+        batch.cursor_end = CursorPosition(str(row[self.pair.cursor_field]), source_id)
+
+        if self._already_handled(source_id, modstamp, links, letters):
+            batch.skipped += 1
+            return
+
+        try:
+            mapped = self.mapper.map(row)
+        except MappingError as error:
+            batch.mapping_failures.append(
+                FailedRecord(
+                    source_id,
+                    modstamp,
+                    error.error_code,
+                    str(error),
+                    [error.field],
+                    None,
+                )
+            )
+            return
+
+        link = links.get(source_id)
+        if link is not None and link.payload_hash == mapped.payload_hash:
+            batch.skipped += 1
+            batch.unchanged.append(
+                SyncedRecord(
+                    source_id, link.target_id, modstamp, mapped.payload_hash, False
+                )
+            )
+            return
+
+        if self.cursor is not None and batch.cursor_end <= self.cursor:
+            logger.info(
+                "pair %s: Case %s is a late commit before the cursor; sending it",
+                self.pair.name,
+                source_id,
+            )
+        batch.to_send.append(mapped)
+
+    def _already_handled(
+        self,
+        source_id: str,
+        modstamp: str,
+        links: dict[str, LinkState],
+        letters: dict[str, str | None],
+    ) -> bool:
+        created_mode = self.pair.mode == "created"
+        link = links.get(source_id)
+        if link is not None and (created_mode or link.source_modstamp >= modstamp):
+            return True
+
+        if source_id in letters:
+            return created_mode or letters[source_id] == modstamp
+        return False
