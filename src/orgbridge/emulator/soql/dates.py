@@ -129,7 +129,9 @@ def user_time_zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone: {name!r}") from None
 
 
-def date_range(name: str, amount: int | None, now: datetime, zone: ZoneInfo) -> DateRange:
+def date_range(
+    name: str, amount: int | None, now: datetime, zone: ZoneInfo
+) -> DateRange:
     """Compute a literal's [first day, day after the last day) in the user's zone."""
     today = now.astimezone(zone).date()
     if amount is None:

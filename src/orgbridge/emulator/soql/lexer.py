@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from orgbridge.emulator.soql.errors import MALFORMED_QUERY, SoqlError, positioned_message
+from orgbridge.emulator.soql.errors import (
+    MALFORMED_QUERY,
+    SoqlError,
+    positioned_message,
+)
 
 _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})"
@@ -122,9 +126,7 @@ def _parse_datetime(soql: str, match: re.Match[str]) -> datetime:
     try:
         return datetime.fromisoformat(iso).astimezone(UTC)
     except ValueError:
-        raise syntax_error(
-            soql, match.start(), f"invalid datetime: {text}"
-        ) from None
+        raise syntax_error(soql, match.start(), f"invalid datetime: {text}") from None
 
 
 def _string_token(soql: str, start: int) -> Token:
