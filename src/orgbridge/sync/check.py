@@ -202,7 +202,6 @@ class _Checker:
             if entry is None:
                 continue
             field_type = str(entry.get("type"))
-            family = _family(field_type)
             fits = _value_fits(value, field_type)
             if not fits:
                 self._add(
