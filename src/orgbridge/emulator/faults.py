@@ -29,14 +29,20 @@ def validate_fault_config(config: FaultConfig) -> None:
         "drop_after_commit_rate": config.drop_after_commit_rate,
     }
     for name, rate in rates.items():
+        if not _is_number(rate):
+            raise FaultConfigError(f"{name} must be a number, got {rate!r}")
         if not 0.0 <= rate <= 1.0:
             raise FaultConfigError(f"{name} must be between 0 and 1, got {rate!r}")
 
-    if config.latency_ms < 0:
+    if not _is_number(config.latency_ms) or config.latency_ms < 0:
         raise FaultConfigError(f"latency_ms must be >= 0, got {config.latency_ms!r}")
     after = config.token_expiry_after_calls
-    if after is not None and after < 1:
+    if after is not None and (not isinstance(after, int) or after < 1):
         raise FaultConfigError(f"token_expiry_after_calls must be >= 1, got {after!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class FaultInjector:
