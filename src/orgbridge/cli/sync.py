@@ -1,0 +1,533 @@
+"""Sync commands: run, watch, status, dead-letters, check.
+
+Exit codes: 0 all good, 1 something was dead-lettered (or check found errors),
+2 config, usage or connection error, 3 stopped by the API budget guard.
+Errors print one line, never a traceback or a secret.
+"""
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from orgbridge.config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
+from orgbridge.salesforce.client import SalesforceClient
+from orgbridge.salesforce.datetimes import parse_datetime, utc_now
+from orgbridge.salesforce.errors import SalesforceError
+from orgbridge.state import StateError, StateStore
+from orgbridge.sync.check import ERROR, check_pair
+from orgbridge.sync.engine import SyncEngine
+from orgbridge.sync.errors import SyncError
+from orgbridge.sync.map import MappedRecord
+from orgbridge.sync.pair import PairConfig
+from orgbridge.sync.report import (
+    EXIT_BUDGET,
+    EXIT_DEAD_LETTERS,
+    EXIT_ERROR,
+    EXIT_OK,
+    RunReport,
+)
+from orgbridge.sync.retry import retry_dead_letters
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EXPECTED_ERRORS = (ConfigError, StateError, SalesforceError, SyncError, OSError)
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a log record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        return json.dumps(entry)
+
+
+def setup_logging(log_format: str, verbose: int) -> None:
+    """Send logs to stderr: INFO by default, DEBUG with -v."""
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # httpx logs every request URL at INFO; keep that for -vv.
+    logging.getLogger("httpx").setLevel(
+        logging.DEBUG if verbose > 1 else logging.WARNING
+    )
+
+
+def common_options(command: F) -> F:
+    """Add --config, --log-format and -v to a command."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            default=DEFAULT_CONFIG_PATH,
+            show_default=True,
+            help="The orgbridge config file (orgs, pairs, state).",
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["plain", "json"]),
+            default="plain",
+            show_default=True,
+            help="Log line format on stderr.",
+        ),
+        click.option(
+            "-v", "--verbose", count=True, help="Log DEBUG lines (-vv: HTTP)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> None:
+    """Print one error line and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def handled_errors() -> Iterator[None]:
+    """Turn an expected error into one line on stderr and exit code 2."""
+    try:
+        yield
+    except _EXPECTED_ERRORS as error:
+        fail(str(error))
+
+
+def load(config_path: Path, log_format: str, verbose: int) -> AppConfig:
+    """Set up logging and read the config file (exit 2 when it is invalid)."""
+    setup_logging(log_format, verbose)
+    try:
+        return load_config(config_path)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+
+
+def select_pairs(config: AppConfig, names: tuple[str, ...]) -> list[PairConfig]:
+    """Return the named pairs, or every pair when none is named."""
+    if not config.pairs:
+        fail("the config defines no [pairs.NAME] tables")
+    unknown = [name for name in names if name not in config.pairs]
+    if unknown:
+        known = ", ".join(sorted(config.pairs))
+        fail(f"unknown pair(s) {', '.join(unknown)}; known: {known}")
+    return (
+        [config.pairs[name] for name in names] if names else list(config.pairs.values())
+    )
+
+
+class Clients:
+    """One SalesforceClient per org, opened on first use and closed together."""
+
+    def __init__(self, config: AppConfig, stack: AsyncExitStack) -> None:
+        self.config = config
+        self.stack = stack
+        self.clients: dict[str, SalesforceClient] = {}
+
+    async def get(self, org: str) -> SalesforceClient:
+        """Return the org's client, opening it on first use."""
+        if org not in self.clients:
+            client = SalesforceClient(self.config.orgs[org])
+            self.clients[org] = await self.stack.enter_async_context(client)
+        return self.clients[org]
+
+
+def combined_exit_code(codes: list[int]) -> int:
+    """Pick the most serious exit code: budget, then error, then dead letters."""
+    for code in (EXIT_BUDGET, EXIT_ERROR, EXIT_DEAD_LETTERS):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def run_async(coroutine: Awaitable[T]) -> T:
+    """Run a coroutine; expected errors become one line and exit code 2."""
+
+    async def wrapper() -> T:
+        return await coroutine
+
+    with handled_errors():
+        return asyncio.run(wrapper())
+    raise AssertionError("unreachable")
+
+
+def print_dry_run_record(record: MappedRecord) -> None:
+    """Print one record a dry run would send."""
+    payload = json.dumps(record.payload, sort_keys=True, default=str)
+    click.echo(f"would upsert {record.source_id}: {payload}")
+
+
+async def run_pairs(
+    config: AppConfig,
+    pairs: list[PairConfig],
+    state: StateStore,
+    *,
+    dry_run: bool,
+    engines: list[SyncEngine] | None = None,
+) -> list[RunReport]:
+    """Run each pair once, in order; a failed pair does not stop the others."""
+    reports: list[RunReport] = []
+    show_progress = sys.stdout.isatty() and not dry_run
+    async with AsyncExitStack() as stack:
+        clients = Clients(config, stack)
+        progress = stack.enter_context(Progress(disable=not show_progress))
+        for pair in pairs:
+            task = progress.add_task(f"{pair.name}", total=None)
+
+            def advance(read: int, total: int, task_id: Any = task) -> None:
+                progress.update(task_id, completed=read, total=total)
+
+            try:
+                engine = SyncEngine(
+                    pair,
+                    await clients.get(pair.source),
+                    await clients.get(pair.target),
+                    state,
+                    progress=advance,
+                    dry_run_sink=print_dry_run_record if dry_run else None,
+                )
+                if engines is not None:
+                    engines.append(engine)
+                reports.append(await engine.run(dry_run=dry_run))
+            except _EXPECTED_ERRORS as error:
+                click.echo(f"error: pair {pair.name}: {error}", err=True)
+                reports.append(RunReport(pair.name, None, "failed", error=str(error)))
+    return reports
+
+
+@click.command("run")
+@click.option("--pair", "pair_names", multiple=True, help="Run only this pair.")
+@click.option("--dry-run", is_flag=True, help="Read and map, send nothing.")
+@common_options
+def run_command(
+    pair_names: tuple[str, ...],
+    dry_run: bool,
+    config_path: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Send new (or changed) Cases of each pair once, then exit."""
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+    with handled_errors(), StateStore(config.state_url) as state:
+        reports = run_async(run_pairs(config, pairs, state, dry_run=dry_run))
+    for report in reports:
+        click.echo(report.summary())
+    sys.exit(combined_exit_code([report.exit_code for report in reports]))
+
+
+@click.command("watch")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=60,
+    show_default=True,
+    help="Seconds between the end of one run and the start of the next.",
+)
+@click.option("--pair", "pair_names", multiple=True, help="Watch only this pair.")
+@common_options
+def watch_command(
+    interval: float,
+    pair_names: tuple[str, ...],
+    config_path: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Run the pairs every --interval seconds until SIGINT or SIGTERM.
+
+    On a signal the batches in hand are finished and stored, then it exits 0.
+    """
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+    with handled_errors(), StateStore(config.state_url) as state:
+        run_async(_watch(config, pairs, state, interval))
+    sys.exit(EXIT_OK)
+
+
+async def _watch(
+    config: AppConfig, pairs: list[PairConfig], state: StateStore, interval: float
+) -> None:
+    stop = asyncio.Event()
+    engines: list[SyncEngine] = []
+
+    def request_stop() -> None:
+        logger.info("signal received: finishing the batches in hand, then exiting")
+        stop.set()
+        for engine in engines:
+            engine.request_stop()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, request_stop)
+
+    while not stop.is_set():
+        engines.clear()
+        reports = await run_pairs(config, pairs, state, dry_run=False, engines=engines)
+        for report in reports:
+            click.echo(report.summary())
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            continue
+    logger.info("watch stopped")
+
+
+@click.command("status")
+@common_options
+def status_command(config_path: Path, log_format: str, verbose: int) -> None:
+    """Show per pair: last runs, lag behind the source, open dead letters."""
+    config = load(config_path, log_format, verbose)
+    with handled_errors(), StateStore(config.state_url) as state:
+        open_letters = dict(state.iter_open_dead_letter_counts())
+        console = Console()
+        for pair in config.pairs.values():
+            cursor = state.cursor(pair.name)
+            lag = "never run"
+            if cursor is not None:
+                seconds = (utc_now() - parse_datetime(cursor.ts)).total_seconds()
+                lag = f"{int(seconds)} s (cursor {cursor.ts})"
+            console.print(
+                f"[bold]{pair.name}[/bold] {pair.source} -> {pair.target} "
+                f"({pair.mode}): lag {lag}; open dead letters "
+                f"{open_letters.get(pair.name, 0)}"
+            )
+            table = Table(
+                "run",
+                "started",
+                "status",
+                "read",
+                "sent",
+                "created",
+                "updated",
+                "dead",
+                "calls src",
+                "calls tgt",
+            )
+            for run in state.recent_runs(pair.name):
+                counts = run.counts
+                table.add_row(
+                    str(run.id),
+                    run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    run.status,
+                    *(
+                        str(value)
+                        for value in (
+                            counts.read,
+                            counts.sent,
+                            counts.created,
+                            counts.updated,
+                            counts.dead_lettered,
+                            counts.source_api_calls,
+                            counts.target_api_calls,
+                        )
+                    ),
+                )
+            console.print(table)
+
+
+@click.group("dead-letters")
+def dead_letters_group() -> None:
+    """List, retry or discard records that could not be delivered."""
+
+
+def _selection_options(command: F) -> F:
+    command = click.option(
+        "--all", "select_all", is_flag=True, help="Select every open dead letter."
+    )(command)
+    command = click.option(
+        "--id", "source_ids", multiple=True, help="Source Case Id (repeatable)."
+    )(command)
+    return click.option("--pair", "pair_names", multiple=True, help="Pair name.")(
+        command
+    )
+
+
+def _require_selection(source_ids: tuple[str, ...], select_all: bool) -> None:
+    if not source_ids and not select_all:
+        fail("name records with --id SOURCE_ID (repeatable) or pass --all")
+
+
+@dead_letters_group.command("list")
+@click.option("--pair", "pair_names", multiple=True, help="Pair name.")
+@click.option("--id", "source_ids", multiple=True, help="Source Case Id.")
+@click.option("--all", "select_all", is_flag=True, help="Also resolved and discarded.")
+@common_options
+def list_command(
+    pair_names: tuple[str, ...],
+    source_ids: tuple[str, ...],
+    select_all: bool,
+    config_path: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """List dead letters (open ones unless --all)."""
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+    with handled_errors(), StateStore(config.state_url) as state:
+        table = Table(
+            "pair",
+            "source Id",
+            "status",
+            "errorCode",
+            "fields",
+            "attempts",
+            "last seen",
+            "message",
+        )
+        for pair in pairs:
+            letters = state.dead_letters(
+                pair.name,
+                status=None if select_all else "open",
+                source_ids=list(source_ids) or None,
+            )
+            for letter in letters:
+                table.add_row(
+                    pair.name,
+                    letter.source_id,
+                    letter.status,
+                    letter.error_code,
+                    ", ".join(letter.fields),
+                    str(letter.attempts),
+                    letter.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    letter.message,
+                )
+        Console(width=200).print(table)
+
+
+@dead_letters_group.command("retry")
+@_selection_options
+@common_options
+def retry_command(
+    pair_names: tuple[str, ...],
+    source_ids: tuple[str, ...],
+    select_all: bool,
+    config_path: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Re-read, re-map and upsert dead-lettered Cases; resolved on success."""
+    _require_selection(source_ids, select_all)
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+
+    async def retry_all() -> int:
+        failing = 0
+        async with AsyncExitStack() as stack:
+            clients = Clients(config, stack)
+            for pair in pairs:
+                report = await retry_dead_letters(
+                    pair,
+                    await clients.get(pair.source),
+                    await clients.get(pair.target),
+                    state,
+                    list(source_ids) or None,
+                )
+                click.echo(
+                    f"pair {pair.name}: retried {report.attempted}, resolved "
+                    f"{report.resolved}, still failing {report.still_failing}, not "
+                    f"found in the source {report.not_found}"
+                )
+                failing += report.still_failing + report.not_found
+        return failing
+
+    with handled_errors(), StateStore(config.state_url) as state:
+        failing = run_async(retry_all())
+    sys.exit(EXIT_DEAD_LETTERS if failing else EXIT_OK)
+
+
+@dead_letters_group.command("discard")
+@_selection_options
+@common_options
+def discard_command(
+    pair_names: tuple[str, ...],
+    source_ids: tuple[str, ...],
+    select_all: bool,
+    config_path: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Mark dead letters discarded: they are kept for the record, never retried."""
+    _require_selection(source_ids, select_all)
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+    with handled_errors(), StateStore(config.state_url) as state:
+        for pair in pairs:
+            ids = list(source_ids) or [
+                letter.source_id for letter in state.dead_letters(pair.name)
+            ]
+            changed = state.set_dead_letter_status(pair.name, ids, "discarded")
+            click.echo(f"pair {pair.name}: discarded {changed} dead letters")
+
+
+@click.command("check")
+@click.option("--pair", "pair_names", multiple=True, help="Check only this pair.")
+@common_options
+def check_command(
+    pair_names: tuple[str, ...], config_path: Path, log_format: str, verbose: int
+) -> None:
+    """Compare each pair's mapping with both orgs' describes before a run."""
+    config = load(config_path, log_format, verbose)
+    pairs = select_pairs(config, pair_names)
+
+    async def check_all() -> int:
+        errors = 0
+        table = Table("pair", "severity", "org", "field", "problem")
+        async with AsyncExitStack() as stack:
+            clients = Clients(config, stack)
+            for pair in pairs:
+                findings = await check_pair(
+                    pair, await clients.get(pair.source), await clients.get(pair.target)
+                )
+                for finding in findings:
+                    table.add_row(
+                        pair.name,
+                        finding.severity,
+                        finding.org,
+                        finding.field,
+                        finding.problem,
+                    )
+                errors += sum(1 for f in findings if f.severity == ERROR)
+                if not findings:
+                    click.echo(f"pair {pair.name}: no problems found")
+        if table.row_count:
+            Console(width=200).print(table)
+        return errors
+
+    errors = run_async(check_all())
+    sys.exit(EXIT_DEAD_LETTERS if errors else EXIT_OK)
+
+
+COMMANDS = [
+    run_command,
+    watch_command,
+    status_command,
+    dead_letters_group,
+    check_command,
+]
