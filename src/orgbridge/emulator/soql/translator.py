@@ -202,8 +202,10 @@ class Translator:
         order = self._order(query.order_by, resolver)
         limit, limit_params = _limit_clause(query)
 
+        # Positions count from 0 after OFFSET: the window numbers rows before
+        # LIMIT and OFFSET apply, in the same order.
         ids_sql = (
-            f'SELECT row_number() OVER (ORDER BY {order}) - 1, t."Id" '
+            f'SELECT row_number() OVER (ORDER BY {order}) - 1 - ?, t."Id" '
             f"{self._from(sobject, resolver)}{where} ORDER BY {order}{limit}"
         )
         page_sql = (
@@ -214,9 +216,13 @@ class Translator:
             " ORDER BY page.position"
         )
         return RecordPlan(
-            sobject.name, ids_sql, params + limit_params, page_sql, shape,
+            sobject.name,
+            ids_sql,
+            [query.offset or 0, *params, *limit_params],
+            page_sql,
+            shape,
             self._children,
-        )  # fmt: skip
+        )
 
     def _shape(
         self, query: Query, sobject: SObjectSchema, resolver: Resolver
