@@ -24,6 +24,7 @@ from orgbridge.salesforce.errors import ConfigError, SecretError
 logger = logging.getLogger(__name__)
 
 SecretKind = Literal["env", "file", "keyring"]
+TokenBackend = Literal["auto", "keyring", "file"]
 KEYRING_SERVICE = "orgbridge"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -171,16 +172,18 @@ class RefreshTokenStore:
     ``backend="keyring"`` uses the OS keyring (service ``orgbridge``, username = the
     connection name); ``"file"`` writes ``tokens/NAME.refresh_token`` with mode 0600
     under the state directory; ``"auto"`` tries the keyring and falls back to the file.
+    Without an explicit backend, $ORGBRIDGE_TOKEN_STORE (auto, keyring or file)
+    decides, and auto is the default.
     """
 
     def __init__(
         self,
         directory: Path | None = None,
         *,
-        backend: Literal["auto", "keyring", "file"] = "auto",
+        backend: TokenBackend | None = None,
     ) -> None:
         self.directory = (directory or state_directory()) / "tokens"
-        self.backend = backend
+        self.backend = backend or _backend_from_environment()
 
     def save(self, connection: str, token: Secret) -> str:
         """Store a refresh token; return where it went ("keyring" or the file path)."""
@@ -224,6 +227,19 @@ class RefreshTokenStore:
 
     def _path(self, connection: str) -> Path:
         return self.directory / f"{connection}.refresh_token"
+
+
+def _backend_from_environment() -> TokenBackend:
+    value = os.environ.get("ORGBRIDGE_TOKEN_STORE", "auto")
+    if value == "keyring":
+        return "keyring"
+    if value == "file":
+        return "file"
+    if value == "auto":
+        return "auto"
+    raise ConfigError(
+        f"ORGBRIDGE_TOKEN_STORE must be auto, keyring or file, got {value!r}"
+    )
 
 
 def _check_name(connection: str) -> None:

@@ -62,7 +62,7 @@ class AuthMethod(ABC):
     ) -> Token:
         """Obtain a new access token."""
 
-    def forget_rejected(self, token: Token) -> None:  # noqa: B027
+    def forget_rejected(self, connection_name: str, token: Token) -> None:  # noqa: B027
         """Record that the org rejected ``token``; raise if the method cannot renew."""
 
 

@@ -282,13 +282,14 @@ class AccessTokenAuth(AuthMethod):
         value = _secret_or_raise(self.access_token, "access_token", connection.name)
         return Token(access_token=value, instance_url=self.instance_url)
 
-    def forget_rejected(self, token: Token) -> None:
-        current = self.access_token.resolve()
+    def forget_rejected(self, connection_name: str, token: Token) -> None:
+        current = _secret_or_raise(self.access_token, "access_token", connection_name)
         if current == token.access_token:
             raise AuthError(
-                f"the org rejected the access token of connection "
-                f"{self.access_token.describe()} (expired or revoked). Put a fresh "
-                "token there, or use an auth method that can renew tokens",
+                f"connection {connection_name!r}: the org rejected the access token "
+                f"from {self.access_token.describe()} (expired or revoked). Put a "
+                "fresh token there, or use an auth method that can renew tokens",
+                connection=connection_name,
             )
 
 

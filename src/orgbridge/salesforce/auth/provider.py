@@ -52,7 +52,7 @@ class TokenProvider:
                     self.connection.name,
                     rejected_generation,
                 )
-                self.connection.auth.forget_rejected(self._token)
+                self.connection.auth.forget_rejected(self.connection.name, self._token)
                 await self._fetch()
             assert self._token is not None
             return self._token, self.generation
