@@ -26,7 +26,7 @@ CONFIG_OPTION = click.option(
 
 @dataclass(frozen=True)
 class OrgStatus:
-    """What ``orgbridge orgs`` found out about one connection."""
+    """The result of checking one connection for ``orgbridge orgs``."""
 
     name: str
     auth: str

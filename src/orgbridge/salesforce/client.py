@@ -7,7 +7,7 @@ Usage::
             ...
         results = await client.upsert_many("Case", "Source_Id__c", records)
 
-One client holds one pooled HTTP/1.1 connection pool and one cached access token.
+One client has one pooled HTTP/1.1 connection pool and one cached access token.
 ``calls_made`` counts REST requests sent to the org (token requests excluded).
 """
 
@@ -37,7 +37,7 @@ DEFAULT_CLIENT_NAME = "orgbridge"
 class SalesforceClient:
     """Async REST client: queries, single-record calls and sObject Collections.
 
-    ``client_name`` goes in Sforce-Call-Options (the org sees it as the change
+    ``client_name`` goes in Sforce-Call-Options (the org records it as the change
     origin). ``auto_assign`` sets Sforce-Auto-Assign (TRUE, FALSE, or an assignment
     rule Id); None sends no header, so the org's default applies.
     ``allow_duplicate_save`` sends Sforce-Duplicate-Rule-Header: allowSave=true, so
@@ -243,7 +243,7 @@ class SalesforceClient:
             send,
             all_or_none=all_or_none,
             concurrency=concurrency,
-            what=f"{sobject} create",
+            label=f"{sobject} create",
         )
 
     async def update_many(
@@ -272,7 +272,7 @@ class SalesforceClient:
             send,
             all_or_none=all_or_none,
             concurrency=concurrency,
-            what=f"{sobject} update",
+            label=f"{sobject} update",
         )
 
     async def upsert_many(
@@ -309,7 +309,7 @@ class SalesforceClient:
             send,
             all_or_none=all_or_none,
             concurrency=concurrency,
-            what=f"{sobject} upsert",
+            label=f"{sobject} upsert",
         )
 
     async def delete_many(
@@ -334,7 +334,7 @@ class SalesforceClient:
             send,
             all_or_none=all_or_none,
             concurrency=concurrency,
-            what="delete",
+            label="delete",
         )
 
     async def composite(

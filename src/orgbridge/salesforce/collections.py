@@ -75,7 +75,7 @@ async def write_in_chunks(
     *,
     all_or_none: bool,
     concurrency: int,
-    what: str,
+    label: str,
 ) -> list[RecordResult]:
     """Send ``items`` in chunks of 200, up to ``concurrency`` chunks at a time.
 
@@ -90,7 +90,7 @@ async def write_in_chunks(
     async def run(start: int) -> list[RecordResult]:
         chunk = list(items[start : start + CHUNK_SIZE])
         async with semaphore:
-            return await _write_chunk(session, chunk, send_chunk, all_or_none, what)
+            return await _write_chunk(session, chunk, send_chunk, all_or_none, label)
 
     outcomes = await asyncio.gather(
         *(run(start) for start in starts), return_exceptions=True
@@ -109,7 +109,7 @@ async def write_in_chunks(
 
     if failures:
         raise CollectionWriteError(results, failures)
-    _log_outcome(session, what, results)
+    _log_outcome(session, label, results)
     return [result for result in results if result is not None]
 
 
@@ -118,7 +118,7 @@ async def _write_chunk(
     chunk: list[Any],
     send_chunk: SendChunk,
     all_or_none: bool,
-    what: str,
+    label: str,
 ) -> list[RecordResult]:
     results: list[RecordResult | None] = [None] * len(chunk)
     pending = list(range(len(chunk)))
@@ -139,7 +139,9 @@ async def _write_chunk(
 
         if not locked or not session.retry.policy.can_retry(attempt):
             break
-        await session.retry.wait(LOCK_ERROR, attempt, f"{len(locked)} {what} record(s)")
+        await session.retry.wait(
+            LOCK_ERROR, attempt, f"{len(locked)} {label} record(s)"
+        )
         pending = locked
         attempt += 1
 
@@ -159,7 +161,7 @@ def _to_resend(
         return locked
 
     # With allOrNone, the chunk is resent only if every failure is a lock or the
-    # rollback it caused; a real validation error would fail the retry again.
+    # rollback it caused, because a validation error would fail the retry again.
     for result in parsed:
         codes = set(result.status_codes)
         if not result.success and not codes <= {LOCK_ERROR, ROLLED_BACK}:
@@ -168,13 +170,13 @@ def _to_resend(
 
 
 def _log_outcome(
-    session: RestSession, what: str, results: list[RecordResult | None]
+    session: RestSession, label: str, results: list[RecordResult | None]
 ) -> None:
     failed = sum(1 for result in results if result is not None and not result.success)
     logger.info(
         "connection %s: wrote %d %s record(s), %d failed",
         session.connection_name,
         len(results) - failed,
-        what,
+        label,
         failed,
     )

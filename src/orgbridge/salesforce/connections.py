@@ -9,11 +9,12 @@ Example::
     client_id = "3MVG9..."
     client_secret = { env = "SOURCE_CLIENT_SECRET" }
 
-Keys common to every auth method: ``login_url`` (required except for access_token and
-sf_cli), ``instance_url``, ``api_version`` (default "62.0"), ``ca_bundle`` (a PEM file
-of CA certificates to trust), ``verify_tls`` (default true; false also needs
-``insecure_skip_tls_verify = true``). Each auth method adds its own keys, parsed by the
-``parse`` class method of its class in ``orgbridge.salesforce.auth``.
+Keys common to every auth method are ``login_url`` (required except for access_token
+and sf_cli), ``instance_url``, ``api_version`` (default "62.0"), ``ca_bundle`` (a PEM
+file of CA certificates to trust) and ``verify_tls`` (default true). Turning
+``verify_tls`` off also needs ``insecure_skip_tls_verify = true``. Each auth method
+adds its own keys, parsed by the ``parse`` class method of its class in
+``orgbridge.salesforce.auth``.
 """
 
 import re

@@ -98,9 +98,9 @@ class OAuthError(AuthError):
 class CollectionWriteError(SalesforceError):
     """At least one 200-record chunk of a collection write raised an error.
 
-    ``results`` has one entry per input record, in input order: the RecordResult of
-    a chunk that completed, or None for records of a chunk that failed (their
-    outcome is given by ``errors``, keyed by the index of the chunk's first record).
+    ``results`` has one entry per input record, in input order. An entry is the
+    RecordResult from a chunk that completed, or None for a record of a chunk that
+    failed. ``errors`` maps the index of each failed chunk's first record to its error.
     """
 
     def __init__(self, results: list[Any], errors: dict[int, SalesforceError]) -> None:

@@ -1,7 +1,7 @@
 """RetryPolicy: how often and how long to wait before sending a request again.
 
-What is safe to retry is decided by the client (see ``SalesforceClient``); this module
-only counts attempts and computes delays: exponential backoff with full jitter, i.e.
+The REST session decides which failures are safe to retry (see ``rest.py``). This
+module counts attempts and computes delays with exponential backoff and full jitter:
 a uniform random wait between 0 and min(cap, base * 2 ** (attempt - 1)) seconds.
 """
 
@@ -53,7 +53,7 @@ class RetryPolicy:
         return self.rng.uniform(0, ceiling)
 
     def can_retry(self, attempt: int) -> bool:
-        """Whether another attempt may follow failed attempt number ``attempt``."""
+        """Return whether another attempt may follow attempt number ``attempt``."""
         return attempt < self.max_attempts
 
 
@@ -65,14 +65,14 @@ class RetryTracker:
         self.connection = connection
         self.counts: Counter[str] = Counter()
 
-    async def wait(self, reason: str, attempt: int, what: str) -> None:
-        """Count and log a retry of ``what``, then sleep the backoff delay."""
+    async def wait(self, reason: str, attempt: int, request_label: str) -> None:
+        """Count and log a retry of ``request_label``, then sleep the backoff delay."""
         self.counts[reason] += 1
         delay = self.policy.delay(attempt)
         logger.info(
             "connection %s: retrying %s after %s (attempt %d of %d, waiting %.2fs)",
             self.connection,
-            what,
+            request_label,
             reason,
             attempt + 1,
             self.policy.max_attempts,

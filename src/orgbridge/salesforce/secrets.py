@@ -59,7 +59,7 @@ class Secret:
 
 @dataclass(frozen=True)
 class SecretRef:
-    """Where a secret lives: an environment variable, a file or an OS keyring entry.
+    """A secret's location: an environment variable, a file or an OS keyring entry.
 
     For ``keyring`` the locator is ``service:username``.
     """
@@ -167,7 +167,7 @@ def state_directory() -> Path:
 
 
 class RefreshTokenStore:
-    """Where ``orgbridge login`` keeps refresh tokens, one per connection name.
+    """The store of refresh tokens written by ``orgbridge login``, one per connection.
 
     ``backend="keyring"`` uses the OS keyring (service ``orgbridge``, username = the
     connection name); ``"file"`` writes ``tokens/NAME.refresh_token`` with mode 0600

@@ -62,7 +62,7 @@ def build_http_client(
 def translate_transport_error(
     exc: httpx.TransportError, url: str, *, connection: str
 ) -> TransportError:
-    """Turn an httpx transport error into a TransportError that says what to do.
+    """Turn an httpx transport error into a TransportError that states what to do.
 
     The message names the host and path only, never query strings or headers.
     """

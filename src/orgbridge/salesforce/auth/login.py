@@ -1,9 +1,9 @@
 """``orgbridge login``: the OAuth web server flow with PKCE for refresh tokens.
 
-Steps: listen on http://127.0.0.1:PORT/OauthRedirect, send the user's browser to the
-authorize URL (with an S256 code challenge and a random state), receive the
-authorization code on the callback, exchange it together with the code verifier for
-tokens, and store the refresh token (OS keyring, else a 0600 file). The connected
+The login listens on http://127.0.0.1:PORT/OauthRedirect and sends the user's browser
+to the authorize URL with an S256 code challenge and a random state. The callback
+brings the authorization code, which is exchanged together with the code verifier for
+tokens. The refresh token goes to the OS keyring, else to a 0600 file. The connected
 app's callback URL must be exactly ``http://127.0.0.1:PORT/OauthRedirect``.
 """
 
@@ -36,7 +36,7 @@ _PAGE = (
 
 @dataclass(frozen=True)
 class LoginResult:
-    """Where the refresh token went, and the identity URL of the user."""
+    """The refresh token's storage location and the logged-in user's identity URL."""
 
     stored_in: str
     identity_url: str | None

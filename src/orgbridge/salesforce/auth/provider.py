@@ -1,9 +1,9 @@
 """TokenProvider: fetch a token on first use, cache it, renew it once when rejected.
 
 Many requests may be in flight when a token expires, and all of them get 401 at once.
-Each request remembers the token generation it was sent with; ``renew`` fetches a new
-token only if that generation is still current, so the others reuse the token that
-the first one fetched.
+Each request remembers the token generation it was sent with. ``renew`` fetches a new
+token only if that generation is still current, so the other requests reuse the token
+that the first one fetched.
 """
 
 import asyncio
