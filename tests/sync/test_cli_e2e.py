@@ -1,0 +1,142 @@
+"""The sync CLI on two emulated orgs: exit codes, dead letters, a SIGKILLed run."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from orgbridge.cli.main import cli
+from orgbridge.emulator.server import EmulatedOrg
+
+from .conftest import Orgs, create_cases, target_cases
+
+
+def write_config(orgs: Orgs, tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "orgbridge.toml"
+    path.write_text(orgs.toml() + extra)
+    return path
+
+
+def set_latency(org: EmulatedOrg, latency_ms: float) -> None:
+    response = httpx.put(
+        f"{org.instance_url}/_emulator/faults",
+        json={"latency_ms": latency_ms},
+        headers={"Authorization": f"Bearer {org.admin_token}"},
+        verify=str(org.ca_bundle),
+    )
+    response.raise_for_status()
+
+
+async def _create(orgs: Orgs, count: int, **fields: str) -> list[str]:
+    async with orgs.client("a") as a:
+        return await create_cases(a, count, **fields)
+
+
+async def _landed(orgs: Orgs) -> list[dict[str, str]]:
+    async with orgs.client("b") as b:
+        return await target_cases(b)
+
+
+def test_cli_run_exit_codes_and_dead_letters(orgs: Orgs, tmp_path: Path) -> None:
+    config = str(write_config(orgs, tmp_path))
+    asyncio.run(_create(orgs, 3))
+    (escalated,) = asyncio.run(_create(orgs, 1, Status="Escalated"))
+    runner = CliRunner()
+
+    dry = runner.invoke(cli, ["run", "--config", config, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.count("would upsert") == 4
+
+    first = runner.invoke(cli, ["run", "--config", config])
+    assert first.exit_code == 1, first.output
+    assert "dead-lettered 1" in first.output
+
+    listed = runner.invoke(cli, ["dead-letters", "list", "--config", config])
+    assert escalated in listed.output
+    assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" in listed.output
+
+    second = runner.invoke(cli, ["run", "--config", config])
+    assert second.exit_code == 0, second.output
+
+    status = runner.invoke(cli, ["status", "--config", config])
+    assert status.exit_code == 0, status.output
+    assert "open dead letters 1" in status.output
+
+    mapped = write_config(
+        orgs, tmp_path, '\n[pairs.a_to_b.value_maps.Status]\nEscalated = "Closed"\n'
+    )
+    retried = runner.invoke(
+        cli, ["dead-letters", "retry", "--config", str(mapped), "--id", escalated]
+    )
+    assert retried.exit_code == 0, retried.output
+    assert "resolved 1" in retried.output
+    assert len(asyncio.run(_landed(orgs))) == 4
+
+
+def test_cli_config_error_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "orgbridge.toml"
+    path.write_text('[pairs.p]\nsource = "a"\ntarget = "b"\n')
+    result = CliRunner().invoke(cli, ["run", "--config", str(path)])
+
+    assert result.exit_code == 2
+    assert "[pairs.p] source: unknown org 'a'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_reports_restricted_picklist(orgs: Orgs, tmp_path: Path) -> None:
+    config = str(write_config(orgs, tmp_path))
+    result = CliRunner().invoke(cli, ["check", "--config", config])
+
+    assert result.exit_code == 1, result.output
+    assert "'Escalated'" in result.output
+    assert "restricted" in result.output
+
+
+def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) -> None:
+    config = write_config(orgs, tmp_path).read_text()
+    config = config.replace(
+        'fields = ["Subject", "Status"]\n',
+        'fields = ["Subject", "Status"]\nbatch_size = 50\nconcurrency = 2\n',
+    )
+    (tmp_path / "orgbridge.toml").write_text(config)
+    source_ids = asyncio.run(_create(orgs, 600))
+    set_latency(orgs.b, 150)
+
+    command = [
+        sys.executable,
+        "-c",
+        "from orgbridge.cli.main import main; main()",
+        "run",
+        "--config",
+        str(tmp_path / "orgbridge.toml"),
+    ]
+    process = subprocess.Popen(
+        command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        with orgs.state() as state:
+            while state.cursor("a_to_b") is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert state.cursor("a_to_b") is not None
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.communicate(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+
+    set_latency(orgs.b, 0)
+    rerun = CliRunner().invoke(
+        cli, ["run", "--config", str(tmp_path / "orgbridge.toml")]
+    )
+    assert rerun.exit_code == 0, rerun.output
+
+    copies = Counter(row["Source_Case_Id__c"] for row in asyncio.run(_landed(orgs)))
+    assert set(copies) == set(source_ids)
+    assert set(copies.values()) == {1}
