@@ -1,7 +1,8 @@
 """The SOQL engine: run queries and serve their pages through query locators.
 
 A record query stores its ordered matching Ids in ``_query_locator_rows`` with
-one INSERT ... SELECT when it runs, and every page, the first one included, reads
+one INSERT ... SELECT when it runs (consecutive rowids in result order, so a page
+is a rowid range), and every page, the first one included, reads
 its slice of that snapshot joined to the current rows. Later pages therefore
 neither skip nor repeat records when data changes between pages, while showing
 each record's current field values. A query whose result fits in one page drops
@@ -63,6 +64,7 @@ class _Locator:
     soql: str
     include_deleted: bool
     time_zone: str
+    first_row: int
     total_size: int
 
 
@@ -89,15 +91,14 @@ class SoqlEngine:
             " soql TEXT NOT NULL,"
             " include_deleted INTEGER NOT NULL,"
             " time_zone TEXT NOT NULL,"
+            " first_row INTEGER NOT NULL,"
             " total_size INTEGER NOT NULL,"
             " last_used TEXT NOT NULL)"
         )
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS _query_locator_rows ("
-            " seq INTEGER NOT NULL,"
-            " position INTEGER NOT NULL,"
-            " record_id TEXT NOT NULL,"
-            " PRIMARY KEY (seq, position)) WITHOUT ROWID"
+            " row INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " record_id TEXT NOT NULL)"
         )
 
     def execute(
@@ -180,20 +181,24 @@ class SoqlEngine:
             self._expire_locators()
             cursor = self._db.execute(
                 "INSERT INTO _query_locator (locator_id, soql, include_deleted,"
-                " time_zone, total_size, last_used) VALUES (?, ?, ?, ?, 0, ?)",
+                " time_zone, first_row, total_size, last_used)"
+                " VALUES (?, ?, ?, ?, 0, 0, ?)",
                 (f"pending-{now}", soql, int(include_deleted), time_zone, now),
             )
             seq = int(cursor.lastrowid or 0)
             locator_id = make_id("01g", LOCATOR_POD, seq)
-            inserted = self._db.execute(
-                "INSERT INTO _query_locator_rows (seq, position, record_id) "
-                f"SELECT ?, * FROM ({plan.ids_sql})",
-                [seq, *plan.ids_params],
-            ).rowcount
+            # INSERT ... SELECT ... ORDER BY inserts in result order, and
+            # AUTOINCREMENT gives the rows consecutive, never reused rowids.
+            rows = self._db.execute(
+                f"INSERT INTO _query_locator_rows (record_id) {plan.ids_sql}",
+                plan.ids_params,
+            )
+            inserted = rows.rowcount
+            first_row = int(rows.lastrowid or 0) - inserted + 1 if inserted else 0
             self._db.execute(
-                "UPDATE _query_locator SET locator_id = ?, total_size = ? "
-                "WHERE seq = ?",
-                (locator_id, inserted, seq),
+                "UPDATE _query_locator SET locator_id = ?, first_row = ?,"
+                " total_size = ? WHERE seq = ?",
+                (locator_id, first_row, inserted, seq),
             )
             self._db.execute("RELEASE soql_snapshot")
         except BaseException:
@@ -202,40 +207,53 @@ class SoqlEngine:
             raise
         logger.debug("Query locator %s holds %d %s Ids", locator_id, inserted,
                      plan.sobject)  # fmt: skip
-        return _Locator(seq, locator_id, soql, include_deleted, time_zone, inserted)
+        return _Locator(
+            seq, locator_id, soql, include_deleted, time_zone, first_row, inserted
+        )
 
     def _expire_locators(self) -> None:
         cutoff = format_datetime(self._clock() - LOCATOR_IDLE_LIMIT)
         expired = [
-            row[0]
+            (int(row[0]), int(row[1]), int(row[2]))
             for row in self._db.execute(
-                "SELECT seq FROM _query_locator WHERE last_used < ? OR seq <= "
-                "(SELECT seq FROM _query_locator ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                "SELECT seq, first_row, total_size FROM _query_locator"
+                " WHERE last_used < ? OR seq <= (SELECT seq FROM _query_locator"
+                " ORDER BY seq DESC LIMIT 1 OFFSET ?)",
                 (cutoff, MAX_LOCATORS - 1),
             )
         ]
-        for seq in expired:
-            self._drop_locator(seq)
+        for seq, first_row, total_size in expired:
+            self._drop_locator(seq, first_row, total_size)
         if expired:
             logger.debug("Expired %d query locators", len(expired))
 
-    def _drop_locator(self, seq: int) -> None:
-        self._db.execute("DELETE FROM _query_locator_rows WHERE seq = ?", (seq,))
+    def _drop_locator(self, seq: int, first_row: int, total_size: int) -> None:
+        self._db.execute(
+            "DELETE FROM _query_locator_rows WHERE row >= ? AND row < ?",
+            (first_row, first_row + total_size),
+        )
         self._db.execute("DELETE FROM _query_locator WHERE seq = ?", (seq,))
 
     def _load_locator(self, locator_id: str) -> _Locator | None:
         row = self._db.execute(
-            "SELECT seq, locator_id, soql, include_deleted, time_zone, total_size,"
-            " last_used FROM _query_locator WHERE locator_id = ?",
+            "SELECT seq, locator_id, soql, include_deleted, time_zone, first_row,"
+            " total_size, last_used FROM _query_locator WHERE locator_id = ?",
             (locator_id,),
         ).fetchone()
         if row is None:
             return None
-        if str(row[6]) < format_datetime(self._clock() - LOCATOR_IDLE_LIMIT):
-            self._drop_locator(int(row[0]))
+        if str(row[7]) < format_datetime(self._clock() - LOCATOR_IDLE_LIMIT):
+            self._drop_locator(int(row[0]), int(row[5]), int(row[6]))
             return None
-        return _Locator(int(row[0]), str(row[1]), str(row[2]), bool(row[3]),
-                        str(row[4]), int(row[5]))  # fmt: skip
+        return _Locator(
+            seq=int(row[0]),
+            locator_id=str(row[1]),
+            soql=str(row[2]),
+            include_deleted=bool(row[3]),
+            time_zone=str(row[4]),
+            first_row=int(row[5]),
+            total_size=int(row[6]),
+        )
 
     # Pages.
 
@@ -249,7 +267,7 @@ class SoqlEngine:
     ) -> QueryPage:
         size = max(MIN_BATCH_SIZE, min(MAX_BATCH_SIZE, batch_size))
         end = min(start + size, locator.total_size)
-        bounds = (locator.seq, start, end)
+        bounds = (locator.first_row + start, locator.first_row + end)
 
         children = {
             child.relationship_name: self._children(child, bounds, api_version)
@@ -260,12 +278,12 @@ class SoqlEngine:
 
         done = end >= locator.total_size
         if done and start == 0:
-            self._drop_locator(locator.seq)
+            self._drop_locator(locator.seq, locator.first_row, locator.total_size)
         next_locator = None if done else f"{locator.locator_id}-{end}"
         return QueryPage(locator.total_size, done, records, next_locator)
 
     def _children(
-        self, child: ChildPlan, bounds: tuple[int, int, int], api_version: str
+        self, child: ChildPlan, bounds: tuple[int, int], api_version: str
     ) -> dict[str, list[dict[str, Any]]]:
         """Fetch a child subquery's rows for every parent on a page, in one SELECT."""
         params = [*child.params_before, *bounds, *child.params_after]

@@ -46,10 +46,10 @@ class ChildPlan:
 class RecordPlan:
     """The statements of a record query.
 
-    ``ids_sql`` selects (position, Id) in result order after OFFSET and LIMIT, for
-    the snapshot; ``page_sql`` selects a page's rows from the snapshot table given
-    (locator seq, first position, end position); each child's SQL takes the same
-    three values between its ``params_before`` and ``params_after``.
+    ``ids_sql`` selects the Ids in result order after OFFSET and LIMIT, for the
+    snapshot; ``page_sql`` selects a page's rows from the snapshot table given its
+    (first row, end row); each child's SQL takes the same two values between its
+    ``params_before`` and ``params_after``.
     """
 
     sobject: str
@@ -202,23 +202,20 @@ class Translator:
         order = self._order(query.order_by, resolver)
         limit, limit_params = _limit_clause(query)
 
-        # Positions count from 0 after OFFSET: the window numbers rows before
-        # LIMIT and OFFSET apply, in the same order.
         ids_sql = (
-            f'SELECT row_number() OVER (ORDER BY {order}) - 1 - ?, t."Id" '
-            f"{self._from(sobject, resolver)}{where} ORDER BY {order}{limit}"
+            f'SELECT t."Id" {self._from(sobject, resolver)}{where} '
+            f"ORDER BY {order}{limit}"
         )
         page_sql = (
             f"SELECT {', '.join(shape.columns)} "
             + _PAGE_ROWS.format(table=sobject.table)
             + "".join(f" {join}" for join in resolver.joins)
-            + " WHERE page.seq = ? AND page.position >= ? AND page.position < ?"
-            " ORDER BY page.position"
+            + " WHERE page.row >= ? AND page.row < ? ORDER BY page.row"
         )
         return RecordPlan(
             sobject.name,
             ids_sql,
-            [query.offset or 0, *params, *limit_params],
+            [*params, *limit_params],
             page_sql,
             shape,
             self._children,
@@ -309,7 +306,7 @@ class Translator:
         foreign_key = f'c."{relationship.field}"'
         parent_filter = (
             f"{foreign_key} IN (SELECT record_id FROM _query_locator_rows "
-            "WHERE seq = ? AND position >= ? AND position < ?)"
+            "WHERE row >= ? AND row < ?)"
         )
         where = f"{where} AND {parent_filter}" if where else f" WHERE {parent_filter}"
         window = f"row_number() OVER (PARTITION BY {foreign_key} ORDER BY {order})"
