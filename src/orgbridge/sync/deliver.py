@@ -1,9 +1,9 @@
 """Delivery: upsert mapped records into the target by external ID.
 
-The target's external-ID field holds the source Case Id, so sending a record a
-second time updates the Case it created the first time: a resend after a crash
-or a retried request never duplicates a Case. Each record's outcome is returned
-for the state store: a link on success, a dead letter on failure.
+The target's external-ID field contains the source Case Id, so sending a record
+a second time updates the Case it created the first time. A resend after a crash
+or a retried request therefore never duplicates a Case. Each record's outcome is
+returned for the state store: a link on success, a dead letter on failure.
 """
 
 import logging

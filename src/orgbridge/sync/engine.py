@@ -68,7 +68,7 @@ class SyncEngine:
         self._stop_requested = True
 
     async def run(self, dry_run: bool = False) -> RunReport:
-        """Run the pair once; return its report (the status says how it ended)."""
+        """Run the pair once and return its report, whose status is how it ended."""
         pair = self.pair
         self.state.ensure_pair(pair.name, pair.source, pair.target, pair.sobject)
         if not dry_run:

@@ -1,8 +1,8 @@
 """Mapping: turn one source Case (a query row) into the target's upsert payload.
 
-For each ``fields`` entry the source value is copied to the target field; a null
-source value takes the field's ``defaults`` entry; a string value found in the
-field's ``value_maps`` table is replaced. ``constants`` are set last. The payload
+For each ``fields`` entry the source value is copied to the target field. A null
+source value takes the field's ``defaults`` entry, and a string value found in
+the field's ``value_maps`` table is replaced. ``constants`` are set last. The payload
 always carries the external-ID field with the source Case Id (18 characters).
 
 A value that the target rejects (say, an unmapped value of a restricted picklist)
@@ -72,8 +72,8 @@ class Mapper:
     @property
     def query_fields(self) -> list[str]:
         """Source fields to select: Id, the cursor field, SystemModstamp, mapped."""
-        wanted = ["Id", self.pair.cursor_field, "SystemModstamp", *self.pair.fields]
-        return list(dict.fromkeys(wanted))
+        names = ["Id", self.pair.cursor_field, "SystemModstamp", *self.pair.fields]
+        return list(dict.fromkeys(names))
 
     def map(self, row: Mapping[str, Any]) -> MappedRecord:
         """Map one source row; raise MappingError for a local failure."""

@@ -1,8 +1,8 @@
 """RunReport: what one run read, sent and dead-lettered, and its exit code.
 
-Exit codes (the CLI returns them; docs/sync.md lists them):
-0 all good, 1 something was dead-lettered, 2 config, usage or connection error,
-3 stopped by the API budget guard.
+The CLI exits with these codes, also listed in docs/sync.md. 0: all good.
+1: something was dead-lettered. 2: config, usage or connection error.
+3: stopped by the API budget guard.
 """
 
 from dataclasses import dataclass, field
