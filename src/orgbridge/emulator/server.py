@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
 STOP_TIMEOUT_SECONDS = 15.0
+GRACE_SECONDS = 0.5
 
 
 class EmulatorStartError(RuntimeError):
@@ -121,10 +122,20 @@ class EmulatedOrg:
         return self
 
     def stop(self) -> None:
-        """Stop the servers, join their thread and close the org's database."""
+        """Stop the servers, join their thread and close the org's database.
+
+        Requests in progress get ``GRACE_SECONDS`` to finish; connections still
+        open after that are closed.
+        """
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
+            # Idle keep-alive TLS connections do not close until the client
+            # answers the TLS close, so after a short grace period the servers
+            # stop without waiting for them.
+            self._thread.join(GRACE_SECONDS)
+            for server in self._servers:
+                server.force_exit = True
             self._thread.join(STOP_TIMEOUT_SECONDS)
             if self._thread.is_alive():
                 logger.error("org %s server thread did not stop", self.config.name)

@@ -3,20 +3,30 @@
 import base64
 import binascii
 import hmac
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from orgbridge.emulator.config import ConnectedAppConfig, OrgConfig
 from orgbridge.emulator.oauth.errors import OAuthError
 
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
 
 async def read_form(request: Request) -> dict[str, str]:
-    """Return the form-encoded body's fields; a field sent twice keeps its first."""
-    form = await request.form()
+    """Return the fields of a form-encoded body; a field sent twice keeps its first.
+
+    OAuth requests are ``application/x-www-form-urlencoded`` only, so the body is
+    parsed here rather than with a multipart parser. Other bodies give no fields.
+    """
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != FORM_MEDIA_TYPE:
+        return {}
+
+    body = (await request.body()).decode("utf-8", "replace")
     fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str) and key not in fields:
-            fields[key] = value
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        fields.setdefault(key, value)
     return fields
 
 
