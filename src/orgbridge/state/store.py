@@ -225,42 +225,75 @@ class StateStore(RunHistory):
         cursor only moves forward.
         """
         now = self.now()
+        synced = list(synced)
         with self.begin() as conn:
-            for record in synced:
-                self._store_link(conn, pair, record, now)
+            self._store_links(conn, pair, synced, now)
             for failure in failed:
                 self._store_dead_letter(conn, pair, failure, now)
             if cursor is not None:
                 self._move_cursor(conn, pair, cursor, now)
 
-    def _store_link(
-        self, conn: Connection, pair: str, record: SyncedRecord, now: datetime
+    def _store_links(
+        self, conn: Connection, pair: str, synced: list[SyncedRecord], now: datetime
     ) -> None:
-        values = {
-            "target_id": record.target_id,
-            "source_modstamp": record.source_modstamp,
-            "payload_hash": record.payload_hash,
-            "synced_at": now,
-        }
-        changed = conn.execute(
-            update(links)
-            .where(links.c.pair == pair, links.c.source_id == record.source_id)
-            .values(**values)
-        )
-        if changed.rowcount == 0:
-            conn.execute(
-                insert(links).values(pair=pair, source_id=record.source_id, **values)
+        ids = [record.source_id for record in synced]
+        existing: set[str] = set()
+        with_letters: set[str] = set()
+        for chunk in _chunks(ids):
+            existing.update(
+                conn.execute(
+                    select(links.c.source_id).where(
+                        links.c.pair == pair, links.c.source_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+            with_letters.update(
+                conn.execute(
+                    select(dead_letters.c.source_id).where(
+                        dead_letters.c.pair == pair,
+                        dead_letters.c.status == "open",
+                        dead_letters.c.source_id.in_(chunk),
+                    )
+                ).scalars()
             )
 
-        conn.execute(
-            update(dead_letters)
-            .where(
-                dead_letters.c.pair == pair,
-                dead_letters.c.source_id == record.source_id,
-                dead_letters.c.status == "open",
+        rows = [
+            {
+                "pair": pair,
+                "source_id": record.source_id,
+                "target_id": record.target_id,
+                "source_modstamp": record.source_modstamp,
+                "payload_hash": record.payload_hash,
+                "synced_at": now,
+            }
+            for record in synced
+        ]
+        new_rows = [row for row in rows if row["source_id"] not in existing]
+        if new_rows:
+            conn.execute(insert(links), new_rows)
+        for row in rows:
+            if row["source_id"] in existing:
+                conn.execute(
+                    update(links)
+                    .where(links.c.pair == pair, links.c.source_id == row["source_id"])
+                    .values(
+                        target_id=row["target_id"],
+                        source_modstamp=row["source_modstamp"],
+                        payload_hash=row["payload_hash"],
+                        synced_at=now,
+                    )
+                )
+
+        if with_letters:
+            conn.execute(
+                update(dead_letters)
+                .where(
+                    dead_letters.c.pair == pair,
+                    dead_letters.c.status == "open",
+                    dead_letters.c.source_id.in_(sorted(with_letters)),
+                )
+                .values(status="resolved", resolved_at=now, last_seen_at=now)
             )
-            .values(status="resolved", resolved_at=now, last_seen_at=now)
-        )
 
     def _store_dead_letter(
         self, conn: Connection, pair: str, failure: FailedRecord, now: datetime

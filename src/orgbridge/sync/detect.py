@@ -98,8 +98,9 @@ class Detector:
     async def batches(self) -> AsyncGenerator[Batch, None]:
         """Yield batches of up to batch_size records to send, in cursor order.
 
-        A batch is also closed at the end of each page when it has rows, so a long
-        stretch of skipped rows still moves the cursor.
+        A batch is also closed at the end of a page when it has nothing to send,
+        or has read a page's worth of rows, so a long stretch of skipped rows still
+        moves the cursor.
         """
         soql = detection_soql(self.pair, self.mapper, self.cursor)
         logger.debug("pair %s: detection query %s", self.pair.name, soql)
@@ -121,7 +122,10 @@ class Detector:
             read += len(page.records)
             if self.progress is not None:
                 self.progress(read, page.total_size)
-            if batch.read and not batch.to_send:
+            # Closing at a page end keeps skipped-row bookkeeping bounded; a batch
+            # that is filling up with records to send stays open for the next page.
+            page_full = batch.read >= self.pair.query_batch_size
+            if batch.read and (not batch.to_send or page_full):
                 yield batch
                 number += 1
                 batch = Batch(number)
