@@ -7,8 +7,8 @@ field the range's ends are converted to UTC; for a date field they stay dates.
 The ranges follow Salesforce's SOQL reference: LAST_N_DAYS:n and LAST_90_DAYS
 include today (LAST_N_DAYS:1 is yesterday and today), NEXT_N_DAYS:n and NEXT_90_DAYS
 start tomorrow, weeks start on Sunday (the en_US locale's first day of the week),
-quarters are calendar quarters. The fiscal literals are answered with calendar
-quarters and years, which is exact for an org whose fiscal year starts in January,
+quarters are calendar quarters. The fiscal literals use calendar quarters and
+years. That is exact for an org whose fiscal year starts in January, which is
 Salesforce's default and the only fiscal setting the emulator has.
 """
 

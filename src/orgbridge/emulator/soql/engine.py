@@ -8,8 +8,8 @@ neither skip nor repeat records when data changes between pages, while showing
 each record's current field values. A query whose result fits in one page drops
 its snapshot at once.
 
-Locators expire after 15 minutes without use, as Salesforce's do, and at most
-``MAX_LOCATORS`` are kept per org (the oldest go first); an expired or unknown
+Locators expire after 15 minutes without use, and an org keeps at most
+``MAX_LOCATORS`` of them, dropping the oldest first. An expired or unknown
 locator gets INVALID_QUERY_LOCATOR.
 """
 
@@ -205,7 +205,7 @@ class SoqlEngine:
             self._db.execute("ROLLBACK TO soql_snapshot")
             self._db.execute("RELEASE soql_snapshot")
             raise
-        logger.debug("Query locator %s holds %d %s Ids", locator_id, inserted,
+        logger.debug("Query locator %s stores %d %s Ids", locator_id, inserted,
                      plan.sobject)  # fmt: skip
         return _Locator(
             seq, locator_id, soql, include_deleted, time_zone, first_row, inserted

@@ -1,9 +1,10 @@
 """The error the SOQL engine raises, with Salesforce's error codes.
 
 SoqlError (ValueError)
-    error_code is one of MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE or
-    INVALID_QUERY_LOCATOR; the REST layer answers it with HTTP 400 (404 for an
-    unknown locator is not what Salesforce does: it answers 400 as well).
+    error_code is MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE or
+    INVALID_QUERY_LOCATOR, and for the filters Salesforce rejects with them,
+    INVALID_QUERY_FILTER_OPERATOR (malformed Id literal) or
+    NUMBER_OUTSIDE_VALID_RANGE (OFFSET above 2000). Each maps to HTTP 400.
 """
 
 MALFORMED_QUERY = "MALFORMED_QUERY"

@@ -3,7 +3,7 @@
 A recursive descent parser over the lexer's tokens. Keywords are case-insensitive.
 Every feature the emulator does not implement (GROUP BY, HAVING, TYPEOF, WITH,
 FOR UPDATE, semi-joins, functions other than COUNT) is rejected with
-MALFORMED_QUERY naming it, so that no query gets a silently wrong answer.
+MALFORMED_QUERY naming it, so that no query gets a silently wrong result.
 """
 
 from orgbridge.emulator.soql.ast import (

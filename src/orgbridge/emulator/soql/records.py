@@ -1,4 +1,4 @@
-"""Build JSON-ready records from SQL rows, in the shape of Salesforce's answers.
+"""Build JSON-ready records from SQL rows, in the shape of Salesforce's responses.
 
 Fields appear in SELECT order under their describe names. A parent relationship
 nests as ``{"attributes": {...}, "Name": ...}``, or null when the lookup is empty.
@@ -12,8 +12,9 @@ from typing import Any
 
 from orgbridge.emulator.soql.resolver import Hop, ResolvedField
 
-# Salesforce answers a polymorphic relationship, such as Case.Owner, with records
-# of its Name sObject; the URL still names the record's own sObject.
+# Salesforce returns a polymorphic relationship, such as Case.Owner, as a record
+# of its Name sObject. The URL still names the record's own sObject.
+# NOTE: the "Name" type comes from Salesforce's object reference, not a live org.
 POLYMORPHIC_TYPE = "Name"
 
 

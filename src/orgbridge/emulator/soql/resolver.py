@@ -3,8 +3,8 @@
 A path such as ``Account.Owner.Name`` walks parent relationships: each hop adds
 one LEFT JOIN on the parent's Id, shared by every path that takes the same hops.
 The polymorphic Owner of a Case (a User or a queue, stored in Group) joins both
-tables and answers through Salesforce's ``Name`` sObject, whose fields are the
-ones the two share. Identifiers in the SQL come from the schema only, never from
+tables and returns records of Salesforce's ``Name`` sObject, whose fields are
+the ones the two share. Identifiers in the SQL come from the schema only, never from
 the query text.
 """
 

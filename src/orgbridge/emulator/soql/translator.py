@@ -1,9 +1,10 @@
 """Turn a parsed query into the SQL statements the engine runs.
 
-A record query becomes a plan with three parts: the filtered, ordered SELECT of
-Ids that fills a query locator's snapshot; the SELECT of a page's rows joined
-to that snapshot; and, per child subquery, one SELECT of the children of every
-parent on the page. COUNT() and COUNT(field) queries become one aggregate SELECT.
+A record query becomes a plan with three parts. The filtered, ordered SELECT of
+Ids fills a query locator's snapshot. The page SELECT joins a slice of that
+snapshot to the current rows. Each child subquery has one SELECT of the children
+of every parent on the page. COUNT() and COUNT(field) queries become one
+aggregate SELECT.
 """
 
 from dataclasses import dataclass, field
@@ -47,8 +48,8 @@ class RecordPlan:
     """The statements of a record query.
 
     ``ids_sql`` selects the Ids in result order after OFFSET and LIMIT, for the
-    snapshot; ``page_sql`` selects a page's rows from the snapshot table given its
-    (first row, end row); each child's SQL takes the same two values between its
+    snapshot. ``page_sql`` selects a page's rows given its (first row, end row)
+    in the snapshot table. Each child's SQL takes the same two values between its
     ``params_before`` and ``params_after``.
     """
 
