@@ -61,6 +61,7 @@ class SyncEngine:
         self.before_commit = before_commit
         self.dry_run_sink = dry_run_sink
         self._stop_requested = False
+        self._limits_usage: dict[int, tuple[int, int]] = {}
         self._owner = new_owner()
 
     def request_stop(self) -> None:
@@ -100,7 +101,6 @@ class SyncEngine:
         )
 
         try:
-            await self._check_limits_at_start()
             await self._process(report, cursor, dry_run)
         except (BudgetExhaustedError, DailyLimitExceededError) as error:
             report.status = status.BUDGET_STOPPED
@@ -135,16 +135,21 @@ class SyncEngine:
         log = logger.warning if report.status == status.FAILED else logger.info
         log("%s", report.summary())
 
-    async def _check_limits_at_start(self) -> None:
-        for org, client in (
-            (self.pair.source, self.source),
-            (self.pair.target, self.target),
-        ):
+    async def _read_missing_usage(self) -> None:
+        """Read /limits of each org whose usage no response header has reported yet.
+
+        Before the first batch the source's usage is already known from the first
+        query page, so a run usually costs one /limits call, in the target only;
+        a client kept across runs (``watch``) costs none after its first run.
+        """
+        for client in (self.source, self.target):
+            if client.api_usage is not None:
+                continue
             limits = await client.limits()
             daily = limits.get("DailyApiRequests") or {}
             maximum = int(daily.get("Max", 0))
             remaining = int(daily.get("Remaining", maximum))
-            self._guard(org, maximum - remaining, maximum)
+            self._limits_usage[id(client)] = (maximum - remaining, maximum)
 
     def _budget_error(self) -> BudgetExhaustedError | None:
         """Check the latest Sforce-Limit-Info usage of both orgs (no API call)."""
@@ -153,10 +158,13 @@ class SyncEngine:
             (self.pair.target, self.target),
         ):
             usage = client.api_usage
-            if usage is None:
+            reading = (
+                (usage.used, usage.max) if usage else self._limits_usage.get(id(client))
+            )
+            if reading is None:
                 continue
             try:
-                self._guard(org, usage.used, usage.max)
+                self._guard(org, *reading)
             except BudgetExhaustedError as error:
                 return error
         return None
@@ -181,6 +189,8 @@ class SyncEngine:
         try:
             async with aclosing(detector.batches()) as batches:
                 async for batch in batches:
+                    if batch.number == 1:
+                        await self._read_missing_usage()
                     budget_error = self._budget_error()
                     if budget_error is not None:
                         break
