@@ -89,6 +89,7 @@ class SyncEngine:
             run_id,
             status.SUCCEEDED,
             cursor_from=cursor,
+            cursor_to=cursor,
             dry_run=dry_run,
         )
         calls_at_start = (self.source.calls_made, self.target.calls_made)
