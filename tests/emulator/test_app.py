@@ -232,7 +232,7 @@ def test_drop_after_commit_breaks_response(emulated_org: EmulatedOrg) -> None:
     token = access_token(emulated_org)
     admin(emulated_org, "PUT", "faults", json={"drop_after_commit_rate": 1.0})
     with client(emulated_org) as http:
-        # Writes only: a GET is answered in full.
+        # Only writes are dropped, so a GET gets its full response.
         whole = http.get("/services/data/v62.0/limits/", headers=bearer(token))
         with pytest.raises(httpx.RemoteProtocolError):
             http.post("/services/data/v62.0/nothing", headers=bearer(token), json={})
