@@ -37,6 +37,7 @@ Example::
     restricted = true
 """
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,13 @@ from orgbridge.salesforce.ids import InvalidIdError, make_id, to_18
 
 DEFAULT_API_VERSIONS: tuple[str, ...] = tuple(f"{v}.0" for v in range(31, 67))
 FLOWS = frozenset(
-    {"client_credentials", "jwt_bearer", "refresh_token", "authorization_code", "password"}
+    {
+        "client_credentials",
+        "jwt_bearer",
+        "refresh_token",
+        "authorization_code",
+        "password",
+    }
 )
 
 
@@ -207,7 +214,9 @@ def quick_org_config(
                 run_as=user.username,
             ),
         )
-    return OrgConfig(name=name, org_id=to_18(org_id), users=(user,), connected_apps=apps)
+    return OrgConfig(
+        name=name, org_id=to_18(org_id), users=(user,), connected_apps=apps
+    )
 
 
 def load_org_config(path: Path) -> OrgConfig:
@@ -270,7 +279,7 @@ def org_config_from_dict(data: dict[str, Any], *, base_dir: Path) -> OrgConfig:
 
 
 def _known(entry: dict[str, Any], cls: type, where: str) -> dict[str, Any]:
-    allowed = set(cls.__dataclass_fields__)
+    allowed = {f.name for f in dataclasses.fields(cls)}
     unknown = set(entry) - allowed
     if unknown:
         raise OrgConfigError(

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from orgbridge.emulator.config import OrgConfig
-from orgbridge.emulator.faults import FaultInjector
 from orgbridge.emulator.counters import Counters
+from orgbridge.emulator.faults import FaultInjector
 from orgbridge.emulator.oauth import OAuthServer
 from orgbridge.emulator.schema import OrgSchema, build_org_schema
 from orgbridge.emulator.soql import SoqlEngine

@@ -338,14 +338,18 @@ def _replace_picklist(describe: dict[str, Any], picklist: PicklistConfig) -> Non
                     f"picklists: {picklist.sobject}.{picklist.field} is a "
                     f"{entry['type']} field, not a picklist"
                 )
-            entry["picklistValues"] = picklist_entries(picklist.values, picklist.default)
+            entry["picklistValues"] = picklist_entries(
+                picklist.values, picklist.default
+            )
             entry["restrictedPicklist"] = picklist.restricted
             entry["defaultedOnCreate"] = picklist.default is not None
             return
     raise ValueError(f"picklists: no field {picklist.field!r} on {picklist.sobject}")
 
 
-def picklist_entries(values: Iterable[str], default: str | None) -> list[dict[str, Any]]:
+def picklist_entries(
+    values: Iterable[str], default: str | None
+) -> list[dict[str, Any]]:
     """Build describe picklistValues entries."""
     return [
         {
@@ -394,7 +398,14 @@ def field_describe(
     relationship_name: str | None = None,
 ) -> dict[str, Any]:
     """Build a describe field entry with every key a real one has."""
-    text_like = field_type in ("string", "textarea", "email", "phone", "url", "picklist")
+    text_like = field_type in (
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+    )
     return {
         "aggregatable": field_type != "textarea",
         "aiPredictionField": False,
@@ -457,34 +468,38 @@ def field_describe(
 
 
 def _audit_fields() -> list[dict[str, Any]]:
-    read_only = {"createable": False, "updateable": False, "nillable": False}
+    def read_only(name: str, field_type: str, **extra: Any) -> dict[str, Any]:
+        return field_describe(
+            name,
+            field_type,
+            createable=False,
+            updateable=False,
+            nillable=False,
+            defaulted_on_create=True,
+            **extra,
+        )
+
     return [
-        field_describe("IsDeleted", "boolean", label="Deleted", **read_only),
-        field_describe("CreatedDate", "datetime", label="Created Date", **read_only),
-        field_describe(
+        read_only("IsDeleted", "boolean", label="Deleted"),
+        read_only("CreatedDate", "datetime", label="Created Date"),
+        read_only(
             "CreatedById",
             "reference",
             label="Created By ID",
             length=18,
             reference_to=["User"],
             relationship_name="CreatedBy",
-            **read_only,
         ),
-        field_describe(
-            "LastModifiedDate", "datetime", label="Last Modified Date", **read_only
-        ),
-        field_describe(
+        read_only("LastModifiedDate", "datetime", label="Last Modified Date"),
+        read_only(
             "LastModifiedById",
             "reference",
             label="Last Modified By ID",
             length=18,
             reference_to=["User"],
             relationship_name="LastModifiedBy",
-            **read_only,
         ),
-        field_describe(
-            "SystemModstamp", "datetime", label="System Modstamp", **read_only
-        ),
+        read_only("SystemModstamp", "datetime", label="System Modstamp"),
     ]
 
 
