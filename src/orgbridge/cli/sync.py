@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The shell's convention for a process ended by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 _EXPECTED_ERRORS = (ConfigError, StateError, SalesforceError, SyncError, OSError)
 
 
@@ -118,6 +120,11 @@ def handled_errors() -> Iterator[None]:
         yield
     except _EXPECTED_ERRORS as error:
         fail(str(error))
+    except KeyboardInterrupt:
+        fail(
+            "interrupted; the next run resumes after the last stored batch",
+            EXIT_INTERRUPTED,
+        )
 
 
 def load(config_path: Path, log_format: str, verbose: int) -> AppConfig:
