@@ -81,7 +81,8 @@ def _print_table(statuses: list[OrgStatus]) -> None:
         for s in statuses
         if not s.error
     ]
-    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(7)]
+    # A list, not varargs: with every connection failed there are no rows.
+    widths = [max([len(headers[i]), *(len(row[i]) for row in rows)]) for i in range(7)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
