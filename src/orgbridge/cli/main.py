@@ -8,7 +8,7 @@ from orgbridge import __version__
 
 # Each module defines a click command or group named ``command``; they are imported
 # here so that ``orgbridge --help`` lists them all.
-COMMAND_MODULES = ("connections", "sync", "emulator")
+COMMAND_MODULES = ("connections", "sync", "emulator", "demo")
 
 
 @click.group()
