@@ -38,6 +38,7 @@ _TEXT_TYPES = frozenset(
     }
 )
 _NUMBER_TYPES = frozenset({"double", "currency", "percent", "int", "long"})
+_FREE_TEXT_TYPES = frozenset({"string", "textarea"})
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,11 @@ class Mapper:
         if field_type is None or value is None:
             return
 
-        if field_type in _TEXT_TYPES:
+        if field_type in _FREE_TEXT_TYPES:
+            # The org stores a number sent to a text field as its text, so a
+            # number-to-text mapping lands with or without the describe.
+            ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+        elif field_type in _TEXT_TYPES:
             ok = isinstance(value, str)
         elif field_type == "boolean":
             ok = isinstance(value, bool)
