@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ def set_latency(org: EmulatedOrg, latency_ms: float) -> None:
         f"{org.instance_url}/_emulator/faults",
         json={"latency_ms": latency_ms},
         headers={"Authorization": f"Bearer {org.admin_token}"},
-        verify=str(org.ca_bundle),
+        verify=ssl.create_default_context(cafile=str(org.ca_bundle)),
     )
     response.raise_for_status()
 
@@ -130,6 +131,9 @@ def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) ->
     finally:
         process.communicate(timeout=10)
     assert process.returncode == -signal.SIGKILL
+    with orgs.state() as state:
+        delivered_before_kill = len(state.links("a_to_b", source_ids))
+    assert 0 < delivered_before_kill < len(source_ids)
 
     set_latency(orgs.b, 0)
     rerun = CliRunner().invoke(
