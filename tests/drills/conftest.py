@@ -14,7 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from orgbridge.emulator.config import CustomFieldConfig, FaultConfig
+from orgbridge.emulator.config import (
+    ConnectedAppConfig,
+    CustomFieldConfig,
+    FaultConfig,
+)
 from orgbridge.emulator.server import EmulatedOrg
 from orgbridge.salesforce.connections import parse_connection_config
 from sync.conftest import SECRET_ENV, Clock, Orgs, _org_configs
@@ -47,8 +51,13 @@ def start_orgs(
     tls_dir: Path | None = None,
     source_fields: tuple[CustomFieldConfig, ...] = (),
     target_fields: tuple[CustomFieldConfig, ...] = (),
+    apps: dict[str, tuple[ConnectedAppConfig, ...]] | None = None,
 ) -> Orgs:
-    """Start file-backed orgs A and B; append them to ``started`` for stopping."""
+    """Start file-backed orgs A and B; append them to ``started`` for stopping.
+
+    ``apps`` replaces an org's connected apps (keyed "a" or "b"); the connections
+    returned still use the client-credentials apps of the sync tests.
+    """
     clock = Clock()
     config_a, config_b = _org_configs()
     config_a = dataclasses.replace(config_a, custom_fields=source_fields)
@@ -58,6 +67,8 @@ def start_orgs(
 
     orgs: dict[str, EmulatedOrg] = {}
     for name, config in (("a", config_a), ("b", config_b)):
+        if apps and name in apps:
+            config = dataclasses.replace(config, connected_apps=apps[name])
         org = EmulatedOrg(
             config, data_path=tmp_path / f"{name}.sqlite", clock=clock, tls_dir=tls_dir
         )
