@@ -144,3 +144,37 @@ def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) ->
     copies = Counter(row["Source_Case_Id__c"] for row in asyncio.run(_landed(orgs)))
     assert set(copies) == set(source_ids)
     assert set(copies.values()) == {1}
+
+
+def test_watch_exits_0_on_sigterm(orgs: Orgs, tmp_path: Path) -> None:
+    config = write_config(orgs, tmp_path)
+    source_ids = asyncio.run(_create(orgs, 5))
+    command = [
+        sys.executable,
+        "-c",
+        "from orgbridge.cli.main import main; main()",
+        "watch",
+        "--interval",
+        "1",
+        "--config",
+        str(config),
+    ]
+    process = subprocess.Popen(
+        command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        with orgs.state() as state:
+            while len(state.recent_runs("a_to_b")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert b"created 5" in stdout
+    assert b"watch stopped" in stderr
+    assert len(asyncio.run(_landed(orgs))) == len(source_ids)
