@@ -1,0 +1,105 @@
+"""Emulator micro-benchmark: service time of a 2,000-row query page and a 200-upsert.
+
+Both requests are sent one at a time over one keep-alive HTTPS connection with no
+injected latency, so the time per request is the emulator's own service time plus
+the client's and TLS's share on this machine. The pipeline bound uses these times.
+"""
+
+import logging
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.orgs import CASE_FIELDS, EXTERNAL_ID_FIELD, BenchOrg
+
+logger = logging.getLogger(__name__)
+
+QUERY_PAGE_ROWS = 2000
+UPSERT_RECORDS = 200
+QUERY_SOQL = (
+    f"SELECT Id, SystemModstamp, CreatedDate, {', '.join(CASE_FIELDS)} FROM Case"
+    " ORDER BY CreatedDate ASC, Id ASC"
+)
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """Median seconds per request and requests per second, per request kind."""
+
+    query_page_seconds: float
+    query_pages_per_second: float
+    upsert_seconds: float
+    upserts_per_second: float
+    samples: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the times as a JSON-ready dict."""
+        return asdict(self)
+
+
+def measure_service_times(
+    source: BenchOrg,
+    target: BenchOrg,
+    cases: list[dict[str, Any]],
+    *,
+    samples: int,
+) -> ServiceTimes:
+    """Time ``samples`` query pages in A and ``samples`` 200-record upserts in B.
+
+    ``cases`` must hold at least UPSERT_RECORDS Cases and A at least
+    QUERY_PAGE_ROWS; every upsert creates new Cases in B.
+    """
+    for org in (source, target):
+        org.set_latency(0)
+    query_times = [_time_query_page(source) for _ in range(samples)]
+    upsert_times = [
+        _time_upsert(target, cases[:UPSERT_RECORDS], sample)
+        for sample in range(samples)
+    ]
+
+    query = statistics.median(query_times)
+    upsert = statistics.median(upsert_times)
+    times = ServiceTimes(
+        query_page_seconds=query,
+        query_pages_per_second=len(query_times) / sum(query_times),
+        upsert_seconds=upsert,
+        upserts_per_second=len(upsert_times) / sum(upsert_times),
+        samples=samples,
+    )
+    logger.info("emulator service times: %s", times)
+    return times
+
+
+def _time_query_page(org: BenchOrg) -> float:
+    headers = {"Sforce-Query-Options": f"batchSize={QUERY_PAGE_ROWS}"}
+    started = time.perf_counter()
+    page = org.rest("GET", "query", params={"q": QUERY_SOQL}, headers=headers).json()
+    elapsed = time.perf_counter() - started
+    if len(page["records"]) != QUERY_PAGE_ROWS:
+        raise ValueError(
+            f"the query page has {len(page['records'])} rows, "
+            f"expected {QUERY_PAGE_ROWS}: seed more Cases"
+        )
+    return elapsed
+
+
+def _time_upsert(org: BenchOrg, cases: list[dict[str, Any]], sample: int) -> float:
+    records = [
+        {
+            "attributes": {"type": "Case"},
+            # A made-up, unique 18-character value per record and sample.
+            EXTERNAL_ID_FIELD: f"micro{sample:05d}{index:08d}",
+            **case,
+        }
+        for index, case in enumerate(cases)
+    ]
+    body = {"allOrNone": False, "records": records}
+    path = f"composite/sobjects/Case/{EXTERNAL_ID_FIELD}"
+    started = time.perf_counter()
+    results = org.rest("PATCH", path, json=body).json()
+    elapsed = time.perf_counter() - started
+    failed = [result for result in results if not result["success"]]
+    if failed:
+        raise ValueError(f"micro-benchmark upsert failed: {failed[0]}")
+    return elapsed
