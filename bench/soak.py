@@ -87,7 +87,7 @@ class Attempt:
 
 @dataclass
 class Outcome:
-    """What the final check found; ``problems`` is empty when nothing went wrong."""
+    """The final check's findings; ``problems`` is empty when nothing went wrong."""
 
     cases: int
     designed_to_fail: int
