@@ -7,6 +7,7 @@ from orgbridge.emulator.rest.responses import ApiFailure, Result, not_found
 from orgbridge.emulator.soql import QueryPage, SoqlError
 
 DEFAULT_BATCH_SIZE = 2000
+MIN_BATCH_SIZE = 200
 _BATCH_SIZE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 
 
@@ -62,6 +63,10 @@ def page_body(call: Call, page: QueryPage) -> dict[str, object]:
 
 
 def _batch_size(call: Call) -> int:
+    """Read ``Sforce-Query-Options: batchSize=N``, clamped to 200..2000 as Salesforce
+    does; the org may still return fewer rows in a page."""
     options = call.headers.get("sforce-query-options", "")
     match = _BATCH_SIZE.search(options)
-    return int(match.group(1)) if match else DEFAULT_BATCH_SIZE
+    if match is None:
+        return DEFAULT_BATCH_SIZE
+    return max(MIN_BATCH_SIZE, min(DEFAULT_BATCH_SIZE, int(match.group(1))))
