@@ -1,13 +1,19 @@
-"""StateStore on a real SQLite file: migrations, batches, cursor, leases."""
+"""StateStore on real databases: migrations, batches, cursor, leases.
+
+Every test that takes ``state_url`` runs on SQLite and, when
+ORGBRIDGE_TEST_POSTGRES_URL is set, on PostgreSQL (see conftest.py).
+"""
 
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from orgbridge.state import (
     CursorPosition,
@@ -18,17 +24,18 @@ from orgbridge.state import (
     StateUrlError,
     SyncedRecord,
 )
-from orgbridge.state.schema import metadata
+from orgbridge.state.schema import metadata, pairs
 
 TS1 = "2024-01-01T10:00:00.000+0000"
 TS2 = "2024-01-01T10:00:01.000+0000"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    state = StateStore(f"sqlite:///{tmp_path}/state.sqlite")
+def store(state_url: str) -> Iterator[StateStore]:
+    state = StateStore(state_url)
     state.ensure_pair("a_to_b", "a", "b", "Case")
-    return state
+    yield state
+    state.close()
 
 
 def synced(source_id: str, modstamp: str = TS1) -> SyncedRecord:
@@ -48,27 +55,26 @@ def test_migrations_create_schema_on_fresh_file(tmp_path: Path) -> None:
     assert "alembic_version" in tables
 
 
-def test_migrations_match_schema_columns(tmp_path: Path) -> None:
-    state = StateStore(f"sqlite:///{tmp_path}/s.sqlite")
-    inspector = inspect(state.engine)
-    for name, table in metadata.tables.items():
-        migrated = {column["name"] for column in inspector.get_columns(name)}
-        assert migrated == set(table.columns.keys()), name
+def test_migrations_match_schema_columns(state_url: str) -> None:
+    with StateStore(state_url) as state:
+        inspector = inspect(state.engine)
+        for name, table in metadata.tables.items():
+            migrated = {column["name"] for column in inspector.get_columns(name)}
+            assert migrated == set(table.columns.keys()), name
 
 
-def test_migrations_are_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/state.sqlite"
-    first = StateStore(url)
+def test_migrations_are_idempotent(state_url: str) -> None:
+    first = StateStore(state_url)
     first.ensure_pair("p", "a", "b", "Case")
     first.record_batch("p", [synced("500A00000000001AAA")], [], None)
     first.migrate()
     first.close()
 
-    reopened = StateStore(url)
-    assert reopened.links("p", ["500A00000000001AAA"])
-    with sqlite3.connect(tmp_path / "state.sqlite") as raw:
-        versions = raw.execute("SELECT version_num FROM alembic_version").fetchall()
-    assert versions == [("0001",)]
+    with StateStore(state_url) as reopened:
+        assert reopened.links("p", ["500A00000000001AAA"])
+        with reopened.begin() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert versions.all() == [("0001",)]
 
 
 def test_sqlite_file_uses_wal(tmp_path: Path) -> None:
@@ -117,7 +123,7 @@ def test_cursor_never_moves_back(store: StateStore) -> None:
 
 def test_failed_batch_leaves_state_unchanged(store: StateStore) -> None:
     bad = SyncedRecord("500A00000000001AAA", None, TS1, "h", True)  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="NOT NULL"):
+    with pytest.raises(IntegrityError, match=r"(?i)not.null"):
         store.record_batch(
             "a_to_b",
             [synced("500A00000000002AAA"), bad],
@@ -191,9 +197,9 @@ def test_lease_blocks_second_owner(store: StateStore) -> None:
     store.acquire_lease("a_to_b", "otherhost:2:two")
 
 
-def test_expired_lease_is_taken_over(tmp_path: Path) -> None:
+def test_expired_lease_is_taken_over(state_url: str) -> None:
     now = [datetime(2024, 1, 1, tzinfo=UTC)]
-    store = StateStore(f"sqlite:///{tmp_path}/s.sqlite", clock=lambda: now[0])
+    store = StateStore(state_url, clock=lambda: now[0])
     store.acquire_lease("p", "otherhost:2:two", ttl=timedelta(seconds=60))
 
     now[0] += timedelta(seconds=61)
@@ -217,3 +223,50 @@ def test_lease_of_dead_local_process_is_taken_over(store: StateStore) -> None:
     store.acquire_lease("a_to_b", "host:1:new")
     with pytest.raises(PairLockedError):
         store.acquire_lease("a_to_b", "host:2:other")
+
+
+def test_lease_race_lost_on_insert(state_url: str) -> None:
+    """A run whose lease INSERT loses to another run's raises PairLockedError."""
+    store = StateStore(state_url)
+    store.ensure_pair("a_to_b", "a", "b", "Case")
+    rival = StateStore(state_url)
+
+    rival_inserted: list[bool] = []
+
+    def insert_rival_first(
+        _conn: object, _cursor: object, statement: str, *_args: object
+    ) -> None:
+        if rival_inserted or not statement.upper().startswith("INSERT INTO LOCKS"):
+            return
+        rival_inserted.append(True)
+        rival.acquire_lease("a_to_b", "otherhost:2:rival")
+
+    event.listen(store.engine, "before_cursor_execute", insert_rival_first)
+    try:
+        with pytest.raises(PairLockedError, match="otherhost:2:rival"):
+            store.acquire_lease("a_to_b", "host:1:loser")
+        assert rival_inserted == [True]
+    finally:
+        store.close()
+        rival.close()
+
+
+def test_record_batch_updates_existing_link(store: StateStore) -> None:
+    source_id = "500A00000000001AAA"
+    store.record_batch("a_to_b", [synced(source_id)], [], None)
+    newer = SyncedRecord(source_id, "500B00000000009AAA", TS2, "h2", False)
+    store.record_batch("a_to_b", [synced(source_id, TS1), newer], [], None)
+
+    link = store.links("a_to_b", [source_id])[source_id]
+    assert link.target_id == "500B00000000009AAA"
+    assert link.source_modstamp == TS2
+    assert link.payload_hash == "h2"
+
+
+def test_ensure_pair_updates_orgs(store: StateStore) -> None:
+    store.ensure_pair("a_to_b", "a2", "b2", "Case")
+
+    with store.begin() as conn:
+        row = conn.execute(select(pairs).where(pairs.c.name == "a_to_b")).one()
+    assert (row.source_org, row.target_org) == ("a2", "b2")
+    assert row.created_at is not None

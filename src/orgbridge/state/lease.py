@@ -56,12 +56,16 @@ def acquire(
     row = conn.execute(select(locks).where(locks.c.pair == pair)).first()
 
     if row is None:
+        # A run that inserts the row first wins. The savepoint keeps this
+        # transaction usable after the unique violation, because PostgreSQL
+        # rejects every further statement in a transaction with a failed one.
         try:
-            conn.execute(
-                insert(locks).values(
-                    pair=pair, owner=owner, acquired_at=now, expires_at=expires_at
+            with conn.begin_nested():
+                conn.execute(
+                    insert(locks).values(
+                        pair=pair, owner=owner, acquired_at=now, expires_at=expires_at
+                    )
                 )
-            )
             return
         except IntegrityError:
             row = conn.execute(select(locks).where(locks.c.pair == pair)).one()

@@ -31,6 +31,7 @@ from orgbridge.state.records import (
     SyncedRecord,
 )
 from orgbridge.state.schema import cursors, dead_letters, links, pairs
+from orgbridge.state.upsert import upsert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -138,14 +139,9 @@ class StateStore(RunHistory):
             "target_org": target_org,
             "sobject": sobject,
         }
+        row = {"name": name, "created_at": self.now(), **values}
         with self.begin() as conn:
-            found = conn.execute(select(pairs.c.name).where(pairs.c.name == name))
-            if found.first() is None:
-                conn.execute(
-                    insert(pairs).values(name=name, created_at=self.now(), **values)
-                )
-            else:
-                conn.execute(update(pairs).where(pairs.c.name == name).values(**values))
+            upsert_rows(conn, pairs, [row], updated=list(values))
 
     def acquire_lease(self, pair: str, owner: str, ttl: timedelta = LEASE_TTL) -> None:
         """Take the pair's lease, or raise PairLockedError."""
@@ -237,16 +233,8 @@ class StateStore(RunHistory):
         self, conn: Connection, pair: str, synced: list[SyncedRecord], now: datetime
     ) -> None:
         ids = [record.source_id for record in synced]
-        existing: set[str] = set()
         with_letters: set[str] = set()
         for chunk in _chunks(ids):
-            existing.update(
-                conn.execute(
-                    select(links.c.source_id).where(
-                        links.c.pair == pair, links.c.source_id.in_(chunk)
-                    )
-                ).scalars()
-            )
             with_letters.update(
                 conn.execute(
                     select(dead_letters.c.source_id).where(
@@ -257,8 +245,10 @@ class StateStore(RunHistory):
                 ).scalars()
             )
 
-        rows = [
-            {
+        # Keyed by source Id: one upsert statement must not touch a row twice
+        # (PostgreSQL rejects that), so a repeated record keeps its last outcome.
+        rows = {
+            record.source_id: {
                 "pair": pair,
                 "source_id": record.source_id,
                 "target_id": record.target_id,
@@ -267,22 +257,13 @@ class StateStore(RunHistory):
                 "synced_at": now,
             }
             for record in synced
-        ]
-        new_rows = [row for row in rows if row["source_id"] not in existing]
-        if new_rows:
-            conn.execute(insert(links), new_rows)
-        for row in rows:
-            if row["source_id"] in existing:
-                conn.execute(
-                    update(links)
-                    .where(links.c.pair == pair, links.c.source_id == row["source_id"])
-                    .values(
-                        target_id=row["target_id"],
-                        source_modstamp=row["source_modstamp"],
-                        payload_hash=row["payload_hash"],
-                        synced_at=now,
-                    )
-                )
+        }
+        upsert_rows(
+            conn,
+            links,
+            list(rows.values()),
+            updated=["target_id", "source_modstamp", "payload_hash", "synced_at"],
+        )
 
         if with_letters:
             conn.execute(
