@@ -158,6 +158,8 @@ class RecordStore:
         """Create or update the record whose external ID field equals ``value``."""
         schema = self._sobject(sobject)
         key_field = self._external_id_field(schema, external_id_field)
+        # Salesforce documents only that an Id or the external ID field in the body
+        # is an error; NOTE: the errorCode and message here are not confirmed.
         for name in fields:
             if name.lower() in ("id", key_field.name.lower()):
                 raise RecordError(
@@ -204,6 +206,9 @@ class RecordStore:
         with self.transaction():
             schema = self._sobject(sobject)
             record_id = self._known_id(schema, record_id)
+            self._check_unique(
+                schema, self._unique_values(schema, record_id), own_id=record_id
+            )
             self._db.execute(
                 f'UPDATE {schema.table} SET "IsDeleted" = 0, "SystemModstamp" = ?, '
                 '"LastModifiedById" = ? WHERE "Id" = ?',
@@ -395,13 +400,15 @@ class RecordStore:
     def _check_unique(
         self, schema: SObjectSchema, values: dict[str, Any], *, own_id: str | None
     ) -> None:
+        # Deleted records do not hold their unique values, so an upsert that finds
+        # no live match can create the record again; undelete checks them anew.
         for name, value in values.items():
             field = schema.field(name)
             if field is None or not field.unique or value in (None, ""):
                 continue
             row = self._db.execute(
                 f'SELECT "Id" FROM {schema.table} WHERE {_match(field)} '
-                'AND "Id" IS NOT ? LIMIT 1',
+                f'AND "Id" IS NOT ? AND {_live(schema)} LIMIT 1',
                 (value, own_id),
             ).fetchone()
             if row is not None:
@@ -412,6 +419,16 @@ class RecordStore:
                     f"record with id: {to_15(row[0])}",
                     [field.name],
                 )
+
+    def _unique_values(self, schema: SObjectSchema, record_id: str) -> dict[str, Any]:
+        names = [f.name for f in schema.stored_fields() if f.unique]
+        if not names:
+            return {}
+        columns = ", ".join(f'"{n}"' for n in names)
+        row = self._db.execute(
+            f'SELECT {columns} FROM {schema.table} WHERE "Id" = ?', (record_id,)
+        ).fetchone()
+        return {name: row[name] for name in names}
 
     def _insert(self, schema: SObjectSchema, values: dict[str, Any]) -> None:
         names = list(values)

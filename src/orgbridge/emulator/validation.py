@@ -5,6 +5,7 @@ convention) or raises RecordError with the first problem found, as a single-reco
 DML error from Salesforce would read.
 """
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -32,6 +33,8 @@ REFERENCE_TYPES = frozenset({"reference", "id"})
 # Close to the address rule Salesforce applies: one @, a dotted domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_SHOWN = 255
+# An int field is a 32-bit xsd:int on the wire.
+INT_RANGE = range(-(2**31), 2**31)
 
 
 def coerce_fields(
@@ -138,13 +141,21 @@ def _text(field: FieldSchema, raw: Any) -> str:
         raise _parse_error("String", raw)
     text = str(raw)
 
-    # NOTE: a NUL character is rejected here as an emulator choice; Salesforce's own
-    # handling of U+0000 in JSON string values was not confirmed.
+    # NOTE: NUL (U+0000) is rejected as an emulator choice, because Salesforce's own
+    # handling of it was not confirmed. Other control characters, any script and
+    # emoji are stored as sent.
     if "\x00" in text:
         raise RecordError(
             400,
             "JSON_PARSER_ERROR",
             f"Illegal character NUL (code 0) in value of field {field.name}",
+            [field.name],
+        )
+    if not text.isascii() and not _is_utf8(text):
+        raise RecordError(
+            400,
+            "JSON_PARSER_ERROR",
+            f"Invalid Unicode in value of field {field.name}: a lone surrogate",
             [field.name],
         )
     if field.length and len(text) > field.length:
@@ -176,18 +187,35 @@ def _text(field: FieldSchema, raw: Any) -> str:
     return text
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _number(field: FieldSchema, raw: Any) -> int | float:
-    if isinstance(raw, bool):
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise _parse_error(field.type, raw)
-    if isinstance(raw, (int, float)):
-        return int(raw) if field.type == "int" else float(raw)
-    if isinstance(raw, str):
-        try:
-            number = float(raw)
-        except ValueError:
-            raise _parse_error(field.type, raw) from None
-        return int(number) if field.type == "int" else number
-    raise _parse_error(field.type, raw)
+    try:
+        number = float(raw)
+    except (ValueError, OverflowError):
+        raise _parse_error(field.type, raw) from None
+    if not math.isfinite(number):
+        raise _parse_error(field.type, raw)
+    if field.type != "int":
+        return number
+
+    whole = int(raw) if isinstance(raw, int) else int(number)
+    if whole not in INT_RANGE:
+        raise RecordError(
+            400,
+            "NUMBER_OUTSIDE_VALID_RANGE",
+            f"{field.label}: value outside of valid range on numeric field: {raw}",
+            [field.name],
+        )
+    return whole
 
 
 def _date(raw: Any) -> str:
@@ -229,19 +257,21 @@ def _reference(field: FieldSchema, raw: Any) -> str:
 
 
 def _parse_error(type_name: str, raw: Any) -> RecordError:
-    json_token = _json_token(raw)
+    token = json_token(raw)
     shown = str(raw)[:_MAX_SHOWN]
     return RecordError(
         400,
         "JSON_PARSER_ERROR",
-        f"Cannot deserialize instance of {type_name} from {json_token} value {shown} "
+        f"Cannot deserialize instance of {type_name} from {token} value {shown} "
         "or request may be missing a required field",
         [],
     )
 
 
-def _json_token(raw: Any) -> str:
+def json_token(raw: Any) -> str:
     """Name the JSON token of a value as Salesforce's parser errors do."""
+    if raw is None:
+        return "VALUE_NULL"
     if isinstance(raw, bool):
         return "VALUE_TRUE" if raw else "VALUE_FALSE"
     if isinstance(raw, str):

@@ -15,6 +15,7 @@ from orgbridge.emulator.errors import MultipleMatchesError, RecordError
 from orgbridge.emulator.rest.call import Call
 from orgbridge.emulator.rest.responses import ApiFailure, Result, require_object
 from orgbridge.emulator.schema import SObjectSchema
+from orgbridge.emulator.validation import json_token
 from orgbridge.salesforce.ids import is_valid_id, to_18
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,20 @@ def _records(call: Call) -> tuple[list[Any], bool]:
             f"record limit reached. cannot submit more than {MAX_RECORDS} records "
             "into this call",
         )
-    return records, bool(body.get("allOrNone", False))
+    return records, all_or_none_flag(body)
+
+
+def all_or_none_flag(body: dict[str, Any]) -> bool:
+    """Read ``allOrNone`` from a request body: a JSON boolean, false when absent."""
+    flag = body.get("allOrNone", False)
+    if not isinstance(flag, bool):
+        raise ApiFailure(
+            400,
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of boolean from {json_token(flag)} value "
+            f"{flag} for allOrNone",
+        )
+    return flag
 
 
 def _write_all(call: Call, write: RecordWrite) -> Result:
@@ -99,7 +113,8 @@ def _one(call: Call, write: RecordWrite, record: Any) -> dict[str, Any]:
                 raise RecordError(
                     400,
                     "UNABLE_TO_LOCK_ROW",
-                    "unable to obtain exclusive access to this record or 1 records: ",
+                    "unable to obtain exclusive access to this record or 1 records: "
+                    + _target_id(record),
                     [],
                 )
             return write(record)
@@ -111,6 +126,15 @@ def _one(call: Call, write: RecordWrite, record: Any) -> dict[str, Any]:
             "The external ID value matches several records: " + ", ".join(error.ids),
             [],
         )
+
+
+def _target_id(record: Any) -> str:
+    """Return the Id a write targets (a delete's Id, an update's Id field) or ""."""
+    if isinstance(record, str):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("Id"), str):
+        return str(record["Id"])
+    return ""
 
 
 def _create_write(call: Call) -> RecordWrite:
@@ -159,6 +183,13 @@ def _upsert_write(call: Call, sobject: SObjectSchema, field: str) -> RecordWrite
                 [],
             )
         value = fields.pop(key_field.name, None)
+        if isinstance(value, (bool, dict, list)):
+            raise RecordError(
+                400,
+                "JSON_PARSER_ERROR",
+                f"{key_field.name}: an external ID value must be a string or a number",
+                [key_field.name],
+            )
         if value is None or value == "":
             raise RecordError(
                 400,
@@ -247,6 +278,8 @@ def _retrieve(call: Call, sobject: SObjectSchema) -> Result:
         fields = [f for f in call.params.get("fields", "").split(",") if f]
     if not ids or not fields:
         raise ApiFailure(400, "MISSING_ARGUMENT", "ids and fields must be specified")
+    if not all(isinstance(f, str) for f in fields):
+        raise ApiFailure(400, "JSON_PARSER_ERROR", "fields: expected field names")
     if len(ids) > MAX_RETRIEVE_IDS:
         raise ApiFailure(400, "EXCEEDED_ID_LIMIT", "too many ids")
 

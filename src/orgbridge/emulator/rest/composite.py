@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from orgbridge.emulator.rest.call import Call
+from orgbridge.emulator.rest.collections import all_or_none_flag
 from orgbridge.emulator.rest.responses import ApiFailure, Result, require_object
 
 MAX_SUBREQUESTS = 25
+SUBREQUEST_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])+)\}")
 _PATH = re.compile(r"^/services/data/v(\d+\.\d)/(.*)$")
 
@@ -46,7 +48,7 @@ def run(call: Call, dispatch: Dispatch) -> Result:
             "INVALID_BATCH_REQUEST",
             f"The composite request contains more than {MAX_SUBREQUESTS} subrequests",
         )
-    all_or_none = bool(body.get("allOrNone", False))
+    all_or_none = all_or_none_flag(body)
 
     answers: list[dict[str, Any]] = []
     results: dict[str, Any] = {}
@@ -69,26 +71,33 @@ def _run_one(
     if not isinstance(sub, dict):
         raise ApiFailure(400, "JSON_PARSER_ERROR", "each subrequest must be an object")
     reference_id = str(sub.get("referenceId", ""))
+    method, url, headers = sub.get("method"), sub.get("url"), sub.get("httpHeaders")
+    if not isinstance(method, str) or method.upper() not in SUBREQUEST_METHODS:
+        return _failed(reference_id, "METHOD_NOT_ALLOWED", f"invalid method {method}")
+    if not isinstance(url, str):
+        return _failed(reference_id, "INVALID_URL", "url: expected a string")
+    if not isinstance(headers, (dict, type(None))):
+        return _failed(reference_id, "JSON_PARSER_ERROR", "httpHeaders: not an object")
     try:
-        method = str(sub["method"]).upper()
-        url = _resolve(str(sub["url"]), results)
+        url = _resolve(url, results)
         body = _resolve_body(sub.get("body"), results)
-    except (KeyError, LookupError) as error:
-        return _answer(
+    except (LookupError, TypeError, ValueError) as error:
+        return _failed(
             reference_id,
-            ApiFailure(
-                400, "INVALID_REFERENCE", f"invalid reference or missing key: {error}"
-            ).result(),
+            "INVALID_REFERENCE",
+            f"Invalid reference specified: {error}. A reference names the "
+            "referenceId of an earlier successful subrequest and a field of its "
+            "answer.",
         )
 
     parts = urlsplit(url)
     match = _PATH.match(parts.path)
-    if match is None:
-        return _answer(
+    if match is None or not _supported(match.group(2)):
+        return _failed(
             reference_id,
-            ApiFailure(
-                400, "INVALID_URL", f"unsupported subrequest URL: {parts.path}"
-            ).result(),
+            "INVALID_URL",
+            f"unsupported subrequest URL: {parts.path}; composite runs sObject, "
+            "query, queryAll and sObject Collections resources",
         )
 
     sub_call = Call(
@@ -96,16 +105,27 @@ def _run_one(
         api_version=match.group(1),
         user=call.user,
         instance_url=call.instance_url,
-        method=method,
+        method=method.upper(),
         path=unquote(match.group(2)),
         params=dict(parse_qsl(parts.query)),
-        headers={k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()},
+        headers={str(k).lower(): str(v) for k, v in (headers or {}).items()},
         body=body,
     )
     result = dispatch(sub_call)
     if reference_id and result.status < 400:
         results[reference_id] = result.body
     return _answer(reference_id, result)
+
+
+def _supported(path: str) -> bool:
+    family = path.split("/", 1)[0]
+    if family == "composite":
+        return path.startswith("composite/sobjects")
+    return family in ("sobjects", "query", "queryAll")
+
+
+def _failed(reference_id: str, error_code: str, message: str) -> dict[str, Any]:
+    return _answer(reference_id, ApiFailure(400, error_code, message).result())
 
 
 def _answer(reference_id: str, result: Result) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Errors are raised as ``ApiFailure`` and rendered as Salesforce's error array.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,10 @@ from starlette.responses import Response
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 MAX_BODY_BYTES = 50 * 1024 * 1024
+JSON_MEDIA_TYPES = frozenset({"application/json", "text/json", ""})
+# A \uD800-\uDFFF escape: half of a surrogate pair, or a lone surrogate that no
+# UTF-8 text can hold.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass
@@ -67,24 +72,30 @@ def to_response(result: Result) -> Response:
 
 
 def parse_json_body(raw: bytes, content_type: str | None) -> Any:
-    """Decode a JSON request body or raise the error Salesforce answers with."""
+    """Decode a JSON request body or raise the error Salesforce answers with.
+
+    A body without a Content-Type is read as JSON. Salesforce also accepts XML
+    bodies; the emulator does not, and answers 415 for them.
+    """
     if len(raw) > MAX_BODY_BYTES:
         raise ApiFailure(
             413,
             "REQUEST_ENTITY_TOO_LARGE",
             f"Request body exceeds the maximum of {MAX_BODY_BYTES} bytes",
         )
-    media_type = (content_type or "application/json").split(";")[0].strip().lower()
-    if media_type not in ("application/json", "text/json", ""):
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in JSON_MEDIA_TYPES:
         raise ApiFailure(
             415,
             "UNSUPPORTED_MEDIA_TYPE",
-            f"Content type '{media_type}' not supported for this resource",
+            f"Content type '{media_type}' is not supported: send the body as "
+            "application/json (the emulator does not read XML bodies)",
         )
     if not raw.strip():
         raise ApiFailure(400, "JSON_PARSER_ERROR", "The request body is empty.")
+
     try:
-        return json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiFailure(
             400, "JSON_PARSER_ERROR", "Invalid UTF-8 in the request body"
@@ -94,6 +105,27 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
             400,
             "JSON_PARSER_ERROR",
             f"{error.msg} at [line:{error.lineno}, column:{error.colno}]",
+        ) from None
+
+    if _SURROGATE_ESCAPE.search(raw):
+        _reject_lone_surrogates(body)
+    return body
+
+
+def _reject_lone_surrogates(body: Any) -> None:
+    """Raise JSON_PARSER_ERROR for a \\u escape that decodes to a lone surrogate.
+
+    Paired escapes (an emoji written as two escapes) decode to one character and
+    pass; a lone one cannot be stored or sent back as UTF-8.
+    """
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiFailure(
+            400,
+            "JSON_PARSER_ERROR",
+            "Invalid Unicode escape: a lone surrogate (\\uD800-\\uDFFF) is not "
+            "a character",
         ) from None
 
 

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Upserts answer 200 with a body for an update from this version on, 204 before.
 UPSERT_BODY_VERSION = 46.0
+# POST sobjects/{type}/Id creates a record (Id as the external ID, value null).
+CREATE_BY_ID_PATH_VERSION = 37.0
 
 
 def global_describe(call: Call) -> Result:
@@ -148,6 +150,10 @@ def route(call: Call, parts: list[str]) -> Result:
         return describe(call, sobject)
     if rest[0] in ("updated", "deleted") and len(rest) == 1:
         return replication.route(call, sobject, rest[0])
+    if rest == ["Id"] and call.method == "POST":
+        if call.version_number() < CREATE_BY_ID_PATH_VERSION:
+            raise not_found()
+        return create(call, sobject)
     if len(rest) == 1:
         if is_valid_id(rest[0]) and rest[0][:3] == sobject.key_prefix:
             return by_id(call, sobject, rest[0])
