@@ -270,3 +270,18 @@ def test_ensure_pair_updates_orgs(store: StateStore) -> None:
         row = conn.execute(select(pairs).where(pairs.c.name == "a_to_b")).one()
     assert (row.source_org, row.target_org) == ("a2", "b2")
     assert row.created_at is not None
+
+
+def test_abandon_stale_runs_closes_running_rows(store: StateStore) -> None:
+    stale = store.start_run("a_to_b", "run", None)
+    finished = store.start_run("a_to_b", "run", None)
+    store.finish_run(finished, "succeeded", RunCounts(), None)
+
+    assert store.abandon_stale_runs("a_to_b") == [stale]
+    assert store.abandon_stale_runs("a_to_b") == []
+
+    runs = {run.id: run for run in store.recent_runs("a_to_b")}
+    assert runs[stale].status == "abandoned"
+    assert runs[stale].finished_at is not None
+    assert runs[stale].error is not None
+    assert runs[finished].status == "succeeded"

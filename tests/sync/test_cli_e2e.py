@@ -145,6 +145,18 @@ def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) ->
     assert set(copies) == set(source_ids)
     assert set(copies.values()) == {1}
 
+    with orgs.state() as state:
+        rerun_row, killed_row = state.recent_runs("a_to_b")
+    assert killed_row.status == "abandoned"
+    assert killed_row.finished_at is not None
+    assert killed_row.counts.sent > 0
+    assert rerun_row.status == "succeeded"
+    status = CliRunner().invoke(
+        cli, ["status", "--config", str(tmp_path / "orgbridge.toml")]
+    )
+    assert status.exit_code == 0, status.output
+    assert "abandoned" in status.output
+
 
 def test_watch_exits_0_on_sigterm(orgs: Orgs, tmp_path: Path) -> None:
     config = write_config(orgs, tmp_path)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
 
 from orgbridge.config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
 from orgbridge.salesforce.client import SalesforceClient
@@ -327,8 +327,8 @@ def status_command(config_path: Path, log_format: str, verbose: int) -> None:
             )
             table = Table(
                 "run",
-                "started",
-                "status",
+                Column("started", no_wrap=True),
+                Column("status", no_wrap=True),
                 "read",
                 "sent",
                 "created",
@@ -337,7 +337,8 @@ def status_command(config_path: Path, log_format: str, verbose: int) -> None:
                 "calls src",
                 "calls tgt",
             )
-            for run in state.recent_runs(pair.name):
+            runs = state.recent_runs(pair.name)
+            for run in runs:
                 counts = run.counts
                 table.add_row(
                     str(run.id),
@@ -357,6 +358,13 @@ def status_command(config_path: Path, log_format: str, verbose: int) -> None:
                     ),
                 )
             console.print(table)
+            for run in runs:
+                if run.error:
+                    console.print(
+                        f"run {run.id} {run.status}: {run.error}",
+                        markup=False,
+                        highlight=False,
+                    )
 
 
 @click.group("dead-letters")

@@ -12,6 +12,13 @@ from orgbridge.state.records import CursorPosition, DeadLetter, RunCounts, RunRe
 from orgbridge.state.schema import dead_letters, runs
 
 DEAD_LETTER_STATUSES = ("open", "resolved", "discarded")
+# Status of a run whose process ended without closing its row (SIGKILL, a crash,
+# a lost machine); set by the next run of the pair.
+ABANDONED = "abandoned"
+ABANDONED_MESSAGE = (
+    "the run's process ended before the run finished (killed or crashed); "
+    "the next run resumed from the last stored batch"
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -147,6 +154,33 @@ class RunHistory:
                     **_count_values(counts),
                 )
             )
+
+    def abandon_stale_runs(self, pair: str) -> list[int]:
+        """Mark the pair's ``running`` rows ``abandoned``; return their ids.
+
+        Call it only while holding the pair's lease: then no live run of the pair
+        exists, so a ``running`` row is left by a process that was killed or
+        crashed before it could close its run.
+        """
+        with self.begin() as conn:
+            stale = list(
+                conn.execute(
+                    select(runs.c.id).where(
+                        runs.c.pair == pair, runs.c.status == "running"
+                    )
+                ).scalars()
+            )
+            if stale:
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.id.in_(stale))
+                    .values(
+                        status=ABANDONED,
+                        finished_at=self.now(),
+                        error=ABANDONED_MESSAGE,
+                    )
+                )
+        return stale
 
     def recent_runs(self, pair: str, limit: int = 5) -> list[RunRecord]:
         """Return the pair's newest runs first."""

@@ -75,10 +75,22 @@ class SyncEngine:
         if not dry_run:
             self.state.acquire_lease(pair.name, self._owner)
         try:
+            if not dry_run:
+                self._close_abandoned_runs()
             return await self._run_locked(dry_run)
         finally:
             if not dry_run:
                 self.state.release_lease(pair.name, self._owner)
+
+    def _close_abandoned_runs(self) -> None:
+        # The lease is held, so no live run of this pair has a "running" row.
+        for run_id in self.state.abandon_stale_runs(self.pair.name):
+            logger.warning(
+                "pair %s: run %d never finished (its process was killed or "
+                "crashed); marked abandoned",
+                self.pair.name,
+                run_id,
+            )
 
     async def _run_locked(self, dry_run: bool) -> RunReport:
         cursor = self.state.cursor(self.pair.name)
