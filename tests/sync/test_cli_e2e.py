@@ -1,7 +1,9 @@
 """The sync CLI on two emulated orgs: exit codes, dead letters, a SIGKILLed run."""
 
 import asyncio
+import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -190,3 +192,54 @@ def test_watch_exits_0_on_sigterm(orgs: Orgs, tmp_path: Path) -> None:
     assert b"created 5" in stdout
     assert b"watch stopped" in stderr
     assert len(asyncio.run(_landed(orgs))) == len(source_ids)
+
+
+CURSOR_TEXT = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000/500[A-Za-z0-9]{15}"
+
+
+def test_cli_logs_cursors_and_migration(orgs: Orgs, tmp_path: Path) -> None:
+    config = str(write_config(orgs, tmp_path))
+    asyncio.run(_create(orgs, 2))
+
+    result = CliRunner().invoke(cli, ["--config", config, "run"])
+
+    assert result.exit_code == 0, result.output
+    log = result.stderr
+    assert "CursorPosition(" not in result.output
+    assert "Context impl" not in log
+    assert "Will assume" not in log
+    assert "schema migrated from revision none (empty database) to 0001" in log
+    assert re.search(r"run \d+ started \(created mode, cursor start\)", log)
+    assert re.search(rf"batch 1: cursor -> {CURSOR_TEXT}, read 2", log)
+    assert re.search(rf"cursor start -> {CURSOR_TEXT}", result.stdout)
+
+    again = CliRunner().invoke(cli, ["--config", config, "run"])
+    assert again.exit_code == 0, again.output
+    assert "schema migrated" not in again.stderr
+    assert re.search(rf"cursor {CURSOR_TEXT}\)", again.stderr)
+
+
+def test_group_options_and_command_options(orgs: Orgs, tmp_path: Path) -> None:
+    config = str(write_config(orgs, tmp_path))
+    missing = str(tmp_path / "missing.toml")
+    runner = CliRunner()
+
+    as_json = runner.invoke(cli, ["--config", config, "--log-format", "json", "run"])
+    assert as_json.exit_code == 0, as_json.output
+    first_line = as_json.stderr.splitlines()[0]
+    assert json.loads(first_line)["level"] == "INFO"
+
+    # The command's own --config wins over the group's.
+    overridden = runner.invoke(cli, ["--config", missing, "status", "--config", config])
+    assert overridden.exit_code == 0, overridden.output
+    assert "a_to_b" in overridden.stdout
+
+    from_group = runner.invoke(cli, ["--config", missing, "status"])
+    assert from_group.exit_code == 2
+    assert "missing.toml" in from_group.stderr
+
+    verbose = runner.invoke(cli, ["-v", "--config", config, "run"])
+    assert verbose.exit_code == 0, verbose.output
+    assert "DEBUG orgbridge.sync.detect: pair a_to_b: detection query" in (
+        verbose.stderr
+    )

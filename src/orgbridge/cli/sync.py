@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Column, Table
 
-from orgbridge.config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
+from orgbridge.cli.options import common_options
+from orgbridge.config import AppConfig, ConfigError, load_config
 from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.datetimes import parse_datetime, utc_now
 from orgbridge.salesforce.errors import SalesforceError
@@ -78,33 +79,9 @@ def setup_logging(log_format: str, verbose: int) -> None:
     logging.getLogger("httpx").setLevel(
         logging.DEBUG if verbose > 1 else logging.WARNING
     )
-
-
-def common_options(command: F) -> F:
-    """Add --config, --log-format and -v to a command."""
-    options = [
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path),
-            default=DEFAULT_CONFIG_PATH,
-            show_default=True,
-            help="The orgbridge config file (orgs, pairs, state).",
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["plain", "json"]),
-            default="plain",
-            show_default=True,
-            help="Log line format on stderr.",
-        ),
-        click.option(
-            "-v", "--verbose", count=True, help="Log DEBUG lines (-vv: HTTP)."
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    # alembic logs its dialect and DDL mode at INFO on every start; the state
+    # store logs an applied migration itself.
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> None:
@@ -319,7 +296,7 @@ def status_command(config_path: Path, log_format: str, verbose: int) -> None:
             lag = "never run"
             if cursor is not None:
                 seconds = (utc_now() - parse_datetime(cursor.ts)).total_seconds()
-                lag = f"{int(seconds)} s (cursor {cursor.ts})"
+                lag = f"{int(seconds)} s (cursor {cursor})"
             console.print(
                 f"[bold]{pair.name}[/bold] {pair.source} -> {pair.target} "
                 f"({pair.mode}): lag {lag}; open dead letters "

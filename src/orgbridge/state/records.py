@@ -17,6 +17,9 @@ class CursorPosition:
     ts: str
     record_id: str
 
+    def __str__(self) -> str:
+        return f"{self.ts}/{self.record_id}"
+
 
 @dataclass(frozen=True)
 class LinkState:

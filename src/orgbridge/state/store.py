@@ -16,6 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -105,8 +106,18 @@ class StateStore(RunHistory):
         config = Config()
         config.set_main_option("script_location", str(script_location))
         with self.engine.begin() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            after = MigrationContext.configure(conn).get_current_revision()
+
+        if after != before:
+            logger.info(
+                "state database %s: schema migrated from revision %s to %s",
+                self.engine.url.render_as_string(hide_password=True),
+                before or "none (empty database)",
+                after,
+            )
 
     def close(self) -> None:
         """Release the database connections."""

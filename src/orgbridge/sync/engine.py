@@ -26,7 +26,7 @@ from orgbridge.sync.detect import Batch, Detector, ProgressCallback
 from orgbridge.sync.errors import BudgetExhaustedError
 from orgbridge.sync.map import MappedRecord, Mapper
 from orgbridge.sync.pair import PairConfig
-from orgbridge.sync.report import RunReport
+from orgbridge.sync.report import RunReport, format_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class SyncEngine:
             self.pair.name,
             run_id if run_id is not None else "dry",
             self.pair.mode,
-            cursor,
+            format_cursor(cursor),
         )
 
         try:
@@ -268,7 +268,7 @@ class SyncEngine:
             "skipped %d, dead-lettered %d",
             self.pair.name,
             batch.number,
-            batch.cursor_end,
+            format_cursor(batch.cursor_end),
             batch.read,
             "would send" if dry_run else "sent",
             len(batch.to_send),

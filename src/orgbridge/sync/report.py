@@ -57,8 +57,8 @@ class RunReport:
             f"{counts.sent}, created {counts.created}, updated {counts.updated}, "
             f"skipped {counts.skipped}, dead-lettered {counts.dead_lettered}; "
             f"API calls source {counts.source_api_calls}, target "
-            f"{counts.target_api_calls}; cursor {_cursor(self.cursor_from)} -> "
-            f"{_cursor(self.cursor_to)}"
+            f"{counts.target_api_calls}; cursor {format_cursor(self.cursor_from)} -> "
+            f"{format_cursor(self.cursor_to)}"
         )
         if self.write_back_failures:
             line += f"; write-back failed for {self.write_back_failures} Cases"
@@ -67,5 +67,6 @@ class RunReport:
         return line
 
 
-def _cursor(cursor: CursorPosition | None) -> str:
-    return "start" if cursor is None else f"{cursor.ts}/{cursor.record_id}"
+def format_cursor(cursor: CursorPosition | None) -> str:
+    """Format a cursor as ``<timestamp>/<Id>``, or "start" before the first batch."""
+    return "start" if cursor is None else str(cursor)
