@@ -81,31 +81,27 @@ class Orgs:
         return "\n".join(lines)
 
 
+B_EXTERNAL_ID_FIELD = CustomFieldConfig(
+    sobject="Case",
+    name="Source_Case_Id__c",
+    length=18,
+    external_id=True,
+    unique=True,
+    case_sensitive=True,
+)
+B_STATUS_PICKLIST = PicklistConfig(
+    sobject="Case", field="Status", values=B_STATUSES, default="New", restricted=True
+)
+
+
 def _org_configs() -> tuple[Any, Any]:
     a = quick_org_config("client-a", "secret-a", name="a", org_id="00DA0000000ORGA")
     b = quick_org_config("client-b", "secret-b", name="b", org_id="00DA0000000ORGB")
     b = dataclasses.replace(
         b,
         pod="B0",
-        custom_fields=(
-            CustomFieldConfig(
-                sobject="Case",
-                name="Source_Case_Id__c",
-                length=18,
-                external_id=True,
-                unique=True,
-                case_sensitive=True,
-            ),
-        ),
-        picklists=(
-            PicklistConfig(
-                sobject="Case",
-                field="Status",
-                values=B_STATUSES,
-                default="New",
-                restricted=True,
-            ),
-        ),
+        custom_fields=(B_EXTERNAL_ID_FIELD,),
+        picklists=(B_STATUS_PICKLIST,),
     )
     return a, b
 
@@ -114,15 +110,19 @@ def _org_configs() -> tuple[Any, Any]:
 def orgs_factory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Orgs]]:
-    """Start A and B (optionally with changed OrgConfig fields); stop them after."""
+    """Start A and B; stop them after the test.
+
+    Keyword arguments replace fields of A's OrgConfig, ``b_changes`` those of B's.
+    """
     started: list[EmulatedOrg] = []
     monkeypatch.setenv(SECRET_ENV["a"], "secret-a")
     monkeypatch.setenv(SECRET_ENV["b"], "secret-b")
 
-    def start(**a_changes: Any) -> Orgs:
+    def start(b_changes: dict[str, Any] | None = None, **a_changes: Any) -> Orgs:
         clock = Clock()
         config_a, config_b = _org_configs()
         config_a = dataclasses.replace(config_a, **a_changes)
+        config_b = dataclasses.replace(config_b, **(b_changes or {}))
         org_a = EmulatedOrg(config_a, data_path=tmp_path / "a.sqlite", clock=clock)
         started.append(org_a.start())
         org_b = EmulatedOrg(config_b, data_path=tmp_path / "b.sqlite", clock=clock)
