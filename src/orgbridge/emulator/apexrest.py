@@ -40,6 +40,14 @@ def apexrest_routes(runtime: OrgRuntime) -> list[BaseRoute]:
     """Build the route of the createcases endpoint."""
 
     async def create_cases(request: Request) -> Response:
+        if request.method != "POST":
+            failure = ApiFailure(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"HTTP Method '{request.method}' not allowed. Allowed are POST",
+            )
+            return to_response(failure.result())
+
         user_id = request.state.session.user.user_id
         try:
             body = parse_json_body(
@@ -54,7 +62,8 @@ def apexrest_routes(runtime: OrgRuntime) -> list[BaseRoute]:
             json.dumps(text), status_code=status, media_type=JSON_CONTENT_TYPE
         )
 
-    return [Route(PATH, create_cases, methods=["POST"])]
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [Route(PATH, create_cases, methods=methods)]
 
 
 def case_fields(body: Any) -> list[dict[str, Any]]:
