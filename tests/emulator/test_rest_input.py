@@ -68,7 +68,8 @@ async def api(runtime: OrgRuntime) -> AsyncIterator[httpx.AsyncClient]:
 
 # (method, path, raw body or None, extra headers, expected status, errorCode)
 CORPUS: list[tuple[str, str, bytes | None, dict[str, str], int, str]] = [
-    ("POST", "sobjects/Case", b'{"Subject": "\\ud800"}', JSON, 400, "JSON_PARSER_ERROR"),
+    ("POST", "sobjects/Case", b'{"Subject": "\\ud800"}', JSON,
+     400, "JSON_PARSER_ERROR"),
     ("POST", "sobjects/Case", b'{"\\udfff": 1}', JSON, 400, "JSON_PARSER_ERROR"),
     ("POST", "sobjects/Case", b'{"Subject": "a"}', {"Content-Type": "text/plain"},
      415, "UNSUPPORTED_MEDIA_TYPE"),
@@ -99,7 +100,8 @@ CORPUS: list[tuple[str, str, bytes | None, dict[str, str], int, str]] = [
     ("POST", "composite/sobjects", b'{"records": {}}', JSON, 400, "JSON_PARSER_ERROR"),
     ("POST", "composite/sobjects/Case", b'{"ids": ["x"], "fields": [1]}', JSON,
      400, "JSON_PARSER_ERROR"),
-    ("POST", "composite/sobjects/Case", b'{"ids": "x"}', JSON, 400, "JSON_PARSER_ERROR"),
+    ("POST", "composite/sobjects/Case", b'{"ids": "x"}', JSON,
+     400, "JSON_PARSER_ERROR"),
     ("DELETE", "composite/sobjects", None, {}, 400, "MISSING_ARGUMENT"),
     ("PUT", "composite/sobjects", b"{}", JSON, 405, "METHOD_NOT_ALLOWED"),
     ("POST", "composite", b'{"compositeRequest": []}', JSON, 400, "JSON_PARSER_ERROR"),
