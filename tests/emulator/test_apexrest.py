@@ -1,4 +1,4 @@
-"""The createcases Apex REST endpoint in-process: all or none, answers as Apex."""
+"""The createcases Apex REST endpoint in-process: all or none, Apex responses."""
 
 from collections.abc import AsyncIterator
 from typing import Any

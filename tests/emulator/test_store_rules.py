@@ -277,18 +277,18 @@ def test_records_written_counts_commits(store: RecordStore) -> None:
 
 
 def test_replication_lists_skip_other_states(store: RecordStore, clock: Clock) -> None:
-    kept = create_case(store)
-    gone = create_case(store)
+    live_id = create_case(store)
+    deleted_id = create_case(store)
     clock.now += timedelta(minutes=2)
-    store.delete("Case", gone, user_id=USER_ID)
+    store.delete("Case", deleted_id, user_id=USER_ID)
     start = clock.now - timedelta(hours=1)
     end = clock.now + timedelta(minutes=1)
 
     updated = store.updated_ids("Case", start, end)
     deleted = store.deleted_records("Case", start, end)
 
-    assert updated == [kept]
-    assert deleted == [(gone, "2024-05-06T08:32:00.000+0000")]
+    assert updated == [live_id]
+    assert deleted == [(deleted_id, "2024-05-06T08:32:00.000+0000")]
 
 
 def test_retrieve_rejects_compound_field(store: RecordStore) -> None:

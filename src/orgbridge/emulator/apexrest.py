@@ -1,16 +1,16 @@
 """The Apex REST class of the hand-written pattern that orgbridge replaces.
 
 ``POST /services/apexrest/records/createcases`` with ``{"cases": [{...}, ...]}``
-inserts every Case or none, as ``insert`` on a list does in Apex, and answers the
-String the class returns: 201 "N cases created successfully." or 400 "Error: ..."
-with the DmlException message of the first failing row, serialized as JSON strings
+inserts every Case or none, as ``insert`` on a list does in Apex, and responds with
+the String the class returns: 201 "N cases created successfully." or 400 "Error: ..."
+with the DmlException message of the first failing row, serialized as a JSON string
 the way Apex REST serializes a returned String.
 
 The class binds ``cases`` as the method's parameter, so a body the platform cannot
 bind (malformed JSON, no ``cases`` array, an entry that is not an object) never
-reaches the Apex code: it is answered 400 with a JSON_PARSER_ERROR array, as for
-any REST call. Keys other than Subject, Origin, Status and Description in an entry
-are ignored, as the class copies only those four fields.
+reaches the Apex code. The platform rejects it with 400 and a JSON_PARSER_ERROR
+array, as for any REST call. Keys other than Subject, Origin, Status and
+Description in an entry are ignored, as the class copies only those four fields.
 """
 
 import json
@@ -55,6 +55,7 @@ def apexrest_routes(runtime: OrgRuntime) -> list[BaseRoute]:
             )
             cases = case_fields(body)
         except ApiFailure as failure:
+            logger.info("createcases rejected the body: %s", failure.message)
             return to_response(failure.result())
 
         status, text = insert_cases(runtime, cases, user_id=user_id)
@@ -91,7 +92,7 @@ def case_fields(body: Any) -> list[dict[str, Any]]:
 def insert_cases(
     runtime: OrgRuntime, cases: list[dict[str, Any]], *, user_id: str
 ) -> tuple[int, str]:
-    """Insert all Cases in one transaction; return the HTTP status and the String."""
+    """Insert all Cases in one transaction and return the HTTP status and String."""
     store = runtime.store
     row = 0
     try:

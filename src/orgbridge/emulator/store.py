@@ -159,7 +159,7 @@ class RecordStore:
         schema = self._sobject(sobject)
         key_field = self._external_id_field(schema, external_id_field)
         # Salesforce documents only that an Id or the external ID field in the body
-        # is an error; NOTE: the errorCode and message here are not confirmed.
+        # is an error. NOTE: the errorCode and message here are not confirmed.
         for name in fields:
             if name.lower() in ("id", key_field.name.lower()):
                 raise RecordError(
