@@ -17,6 +17,13 @@ from typing import Any
 
 from orgbridge.emulator.config import OrgConfig
 from orgbridge.emulator.errors import MultipleMatchesError, RecordError
+from orgbridge.emulator.integrity import (
+    check_references,
+    check_unique,
+    live_condition,
+    match_condition,
+    unique_values,
+)
 from orgbridge.emulator.schema import FieldSchema, OrgSchema, SObjectSchema
 from orgbridge.emulator.validation import (
     check_not_nulled,
@@ -24,7 +31,7 @@ from orgbridge.emulator.validation import (
     coerce_fields,
 )
 from orgbridge.salesforce.datetimes import format_datetime, utc_now
-from orgbridge.salesforce.ids import InvalidIdError, make_id, to_15, to_18
+from orgbridge.salesforce.ids import InvalidIdError, make_id, to_18
 
 __all__ = ["MultipleMatchesError", "RecordError", "RecordStore", "UpsertOutcome"]
 
@@ -112,10 +119,10 @@ class RecordStore:
             schema = self._sobject(sobject)
             values = coerce_fields(schema, fields, creating=True)
             comment = values.pop("Comments", None) if schema.name == "Case" else None
-            self._check_references(schema, values)
+            check_references(self._db, self._schema, schema, values)
             self._apply_create_defaults(schema, values, user_id)
             check_required(schema, values)
-            self._check_unique(schema, values, own_id=None)
+            check_unique(self._db, schema, values, own_id=None)
 
             record_id = make_id(schema.key_prefix, self._config.pod, self._next(schema))
             values["Id"] = record_id
@@ -140,8 +147,8 @@ class RecordStore:
             values = coerce_fields(schema, fields, creating=False)
             values.pop("Comments", None)
             check_not_nulled(schema, values)
-            self._check_references(schema, values)
-            self._check_unique(schema, values, own_id=record_id)
+            check_references(self._db, self._schema, schema, values)
+            check_unique(self._db, schema, values, own_id=record_id)
             self._apply_update_defaults(schema, values, user_id, record_id)
             self._update_row(schema, record_id, values)
             self._pending_writes += 1
@@ -206,8 +213,11 @@ class RecordStore:
         with self.transaction():
             schema = self._sobject(sobject)
             record_id = self._known_id(schema, record_id)
-            self._check_unique(
-                schema, self._unique_values(schema, record_id), own_id=record_id
+            check_unique(
+                self._db,
+                schema,
+                unique_values(self._db, schema, record_id),
+                own_id=record_id,
             )
             self._db.execute(
                 f'UPDATE {schema.table} SET "IsDeleted" = 0, "SystemModstamp" = ?, '
@@ -240,8 +250,8 @@ class RecordStore:
             except InvalidIdError:
                 return []
         rows = self._db.execute(
-            f'SELECT "Id" FROM {schema.table} WHERE {_match(key_field)} '
-            f'AND {_live(schema)} ORDER BY "Id"',
+            f'SELECT "Id" FROM {schema.table} WHERE {match_condition(key_field)} '
+            f'AND {live_condition(schema)} ORDER BY "Id"',
             (value,),
         ).fetchall()
         return [str(row["Id"]) for row in rows]
@@ -251,7 +261,7 @@ class RecordStore:
         schema = self._sobject(sobject)
         rows = self._db.execute(
             f'SELECT "Id" FROM {schema.table} WHERE "SystemModstamp" >= ? '
-            f'AND "SystemModstamp" < ? AND {_live(schema)} ORDER BY "Id"',
+            f'AND "SystemModstamp" < ? AND {live_condition(schema)} ORDER BY "Id"',
             (format_datetime(start), format_datetime(end)),
         ).fetchall()
         return [str(row["Id"]) for row in rows]
@@ -271,7 +281,7 @@ class RecordStore:
     def count(self, sobject: str, *, include_deleted: bool = False) -> int:
         """Count an object's records, for counters and tests."""
         schema = self._sobject(sobject)
-        where = "" if include_deleted else f" WHERE {_live(schema)}"
+        where = "" if include_deleted else f" WHERE {live_condition(schema)}"
         row = self._db.execute(f"SELECT COUNT(*) FROM {schema.table}{where}").fetchone()
         return int(row[0])
 
@@ -366,69 +376,6 @@ class RecordStore:
             values["ClosedDate"] = stamp
         elif not closed:
             values["ClosedDate"] = None
-
-    def _check_references(self, schema: SObjectSchema, values: dict[str, Any]) -> None:
-        for name, value in values.items():
-            field = schema.field(name)
-            if field is None or field.type != "reference" or not value:
-                continue
-            values[name] = self._resolve_reference(field, value)
-
-    def _resolve_reference(self, field: FieldSchema, value: str) -> str:
-        record_id = to_18(value)
-        target = self._schema.sobject_for_id(record_id)
-        if target is None or target.name not in field.reference_to:
-            raise RecordError(
-                400,
-                "FIELD_INTEGRITY_EXCEPTION",
-                f"{field.label}: id value of incorrect type: {value}",
-                [field.name],
-            )
-        deleted = '"IsDeleted"' if target.field("IsDeleted") else "0"
-        row = self._db.execute(
-            f'SELECT {deleted} FROM {target.table} WHERE "Id" = ?', (record_id,)
-        ).fetchone()
-        if row is None or row[0]:
-            raise RecordError(
-                400,
-                "INVALID_CROSS_REFERENCE_KEY",
-                "invalid cross reference id",
-                [field.name],
-            )
-        return record_id
-
-    def _check_unique(
-        self, schema: SObjectSchema, values: dict[str, Any], *, own_id: str | None
-    ) -> None:
-        # Deleted records do not hold their unique values, so an upsert that finds
-        # no live match can create the record again; undelete checks them anew.
-        for name, value in values.items():
-            field = schema.field(name)
-            if field is None or not field.unique or value in (None, ""):
-                continue
-            row = self._db.execute(
-                f'SELECT "Id" FROM {schema.table} WHERE {_match(field)} '
-                f'AND "Id" IS NOT ? AND {_live(schema)} LIMIT 1',
-                (value, own_id),
-            ).fetchone()
-            if row is not None:
-                raise RecordError(
-                    400,
-                    "DUPLICATE_VALUE",
-                    f"duplicate value found: {field.name} duplicates value on "
-                    f"record with id: {to_15(row[0])}",
-                    [field.name],
-                )
-
-    def _unique_values(self, schema: SObjectSchema, record_id: str) -> dict[str, Any]:
-        names = [f.name for f in schema.stored_fields() if f.unique]
-        if not names:
-            return {}
-        columns = ", ".join(f'"{n}"' for n in names)
-        row = self._db.execute(
-            f'SELECT {columns} FROM {schema.table} WHERE "Id" = ?', (record_id,)
-        ).fetchone()
-        return {name: row[name] for name in names}
 
     def _insert(self, schema: SObjectSchema, values: dict[str, Any]) -> None:
         names = list(values)
@@ -536,14 +483,3 @@ def to_json_value(field: FieldSchema, stored: Any) -> Any:
     if field.type == "boolean":
         return bool(stored)
     return stored
-
-
-def _match(field: FieldSchema) -> str:
-    if field.case_sensitive or field.type == "id":
-        return f'"{field.name}" = ?'
-    return f'"{field.name}" = ? COLLATE NOCASE'
-
-
-def _live(schema: SObjectSchema) -> str:
-    """SQL condition for rows not deleted; objects without IsDeleted have none."""
-    return '"IsDeleted" = 0' if schema.field("IsDeleted") is not None else "1 = 1"

@@ -1,0 +1,112 @@
+"""Checks a record write makes against other rows: lookups and unique values.
+
+Salesforce answers a malformed Id in a lookup with MALFORMED_ID (see validation.py),
+an Id of the wrong object with FIELD_INTEGRITY_EXCEPTION, and an Id of no live record
+with INVALID_CROSS_REFERENCE_KEY. Unique and external ID fields clash with
+DUPLICATE_VALUE, compared without case unless the field is case-sensitive.
+"""
+
+import sqlite3
+from typing import Any
+
+from orgbridge.emulator.errors import RecordError
+from orgbridge.emulator.schema import FieldSchema, OrgSchema, SObjectSchema
+from orgbridge.salesforce.ids import to_15, to_18
+
+
+def check_references(
+    db: sqlite3.Connection,
+    org: OrgSchema,
+    schema: SObjectSchema,
+    values: dict[str, Any],
+) -> None:
+    """Resolve every lookup value to an 18-character Id of a live record, in place."""
+    for name, value in values.items():
+        field = schema.field(name)
+        if field is None or field.type != "reference" or not value:
+            continue
+        values[name] = _resolve_reference(db, org, field, value)
+
+
+def _resolve_reference(
+    db: sqlite3.Connection, org: OrgSchema, field: FieldSchema, value: str
+) -> str:
+    record_id = to_18(value)
+    target = org.sobject_for_id(record_id)
+    if target is None or target.name not in field.reference_to:
+        raise RecordError(
+            400,
+            "FIELD_INTEGRITY_EXCEPTION",
+            f"{field.label}: id value of incorrect type: {value}",
+            [field.name],
+        )
+
+    deleted = '"IsDeleted"' if target.field("IsDeleted") else "0"
+    row = db.execute(
+        f'SELECT {deleted} FROM {target.table} WHERE "Id" = ?', (record_id,)
+    ).fetchone()
+    if row is None or row[0]:
+        raise RecordError(
+            400,
+            "INVALID_CROSS_REFERENCE_KEY",
+            "invalid cross reference id",
+            [field.name],
+        )
+    return record_id
+
+
+def check_unique(
+    db: sqlite3.Connection,
+    schema: SObjectSchema,
+    values: dict[str, Any],
+    *,
+    own_id: str | None,
+) -> None:
+    """Raise DUPLICATE_VALUE when a unique field's value is on another live record.
+
+    Deleted records do not hold their unique values, so an upsert that finds no live
+    match can create the record again, and undelete checks the values anew.
+    """
+    for name, value in values.items():
+        field = schema.field(name)
+        if field is None or not field.unique or value in (None, ""):
+            continue
+        row = db.execute(
+            f'SELECT "Id" FROM {schema.table} WHERE {match_condition(field)} '
+            f'AND "Id" IS NOT ? AND {live_condition(schema)} LIMIT 1',
+            (value, own_id),
+        ).fetchone()
+        if row is not None:
+            raise RecordError(
+                400,
+                "DUPLICATE_VALUE",
+                f"duplicate value found: {field.name} duplicates value on "
+                f"record with id: {to_15(row[0])}",
+                [field.name],
+            )
+
+
+def unique_values(
+    db: sqlite3.Connection, schema: SObjectSchema, record_id: str
+) -> dict[str, Any]:
+    """Read a record's values of its unique fields."""
+    names = [f.name for f in schema.stored_fields() if f.unique]
+    if not names:
+        return {}
+    columns = ", ".join(f'"{n}"' for n in names)
+    row = db.execute(
+        f'SELECT {columns} FROM {schema.table} WHERE "Id" = ?', (record_id,)
+    ).fetchone()
+    return {name: row[name] for name in names}
+
+
+def match_condition(field: FieldSchema) -> str:
+    """Build the SQL condition matching a field's value as Salesforce compares it."""
+    if field.case_sensitive or field.type == "id":
+        return f'"{field.name}" = ?'
+    return f'"{field.name}" = ? COLLATE NOCASE'
+
+
+def live_condition(schema: SObjectSchema) -> str:
+    """Build the SQL condition for live rows (always true without IsDeleted)."""
+    return '"IsDeleted" = 0' if schema.field("IsDeleted") is not None else "1 = 1"
