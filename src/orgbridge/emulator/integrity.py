@@ -1,6 +1,6 @@
 """Checks a record write makes against other rows: lookups and unique values.
 
-Salesforce answers a malformed Id in a lookup with MALFORMED_ID (see validation.py),
+Salesforce rejects a malformed Id in a lookup with MALFORMED_ID (see validation.py),
 an Id of the wrong object with FIELD_INTEGRITY_EXCEPTION, and an Id of no live record
 with INVALID_CROSS_REFERENCE_KEY. Unique and external ID fields clash with
 DUPLICATE_VALUE, compared without case unless the field is case-sensitive.
