@@ -1,7 +1,7 @@
 """The Apex REST class of the hand-written pattern that orgbridge replaces.
 
 ``POST /services/apexrest/records/createcases`` with ``{"cases": [{...}, ...]}``
-inserts every Case or none, as ``insert`` on a list does in Apex, and responds with
+inserts every Case or none, as ``insert`` on a list does in Apex. It responds with
 the String the class returns: 201 "N cases created successfully." or 400 "Error: ..."
 with the DmlException message of the first failing row, serialized as a JSON string
 the way Apex REST serializes a returned String.

@@ -1,7 +1,7 @@
 """The emulated org's REST resources for records: sObjects, query, collections.
 
 ``dispatch`` runs one call (a direct request or a composite subrequest) and turns
-the store's and the SOQL engine's errors into Salesforce's error answers;
+the store's and the SOQL engine's errors into Salesforce's error responses.
 ``rest_routes`` mounts it under ``/services/data/vNN.0/`` for the resource families
 it serves. Versions, resources and limits are served by the platform routes.
 """
@@ -35,7 +35,7 @@ _BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 
 
 def dispatch(call: Call) -> Result:
-    """Run one REST call and return its answer, errors included."""
+    """Run one REST call and return its response, errors included."""
     try:
         return _route(call)
     except ApiFailure as failure:

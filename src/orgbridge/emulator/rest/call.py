@@ -45,7 +45,7 @@ class Call:
         return {"type": sobject, "url": self.record_url(sobject, record_id)}
 
     def check_lock(self, record_id: str = "") -> None:
-        """Fail the write with UNABLE_TO_LOCK_ROW when the fault injector says so."""
+        """Fail the write with UNABLE_TO_LOCK_ROW if the fault injector picks it."""
         if self.runtime.faults.lock_row_fault():
             raise ApiFailure(
                 400,

@@ -3,7 +3,7 @@
 ``composite/sobjects`` creates (POST), updates (PATCH) and deletes (DELETE);
 ``composite/sobjects/{type}`` retrieves (GET, or POST with a JSON body);
 ``composite/sobjects/{type}/{externalIdField}`` upserts (PATCH). A well-formed request
-answers 200 whatever happens to the records; with ``allOrNone`` one failure rolls
+returns 200 whatever happens to the records. With ``allOrNone`` one failure rolls
 every record back and the others report ALL_OR_NONE_OPERATION_ROLLED_BACK.
 """
 

@@ -3,7 +3,7 @@
 Subrequests run in order, in-process, through the same operations as direct calls
 (so they count as one API call in all). ``@{ref.field}`` and
 ``@{ref.records[0].Id}`` in a later subrequest's URL or body are replaced by values
-from an earlier subrequest's answer. With ``allOrNone`` a failure rolls back every
+from an earlier subrequest's response. With ``allOrNone`` a failure rolls back every
 subrequest; the others then report ALL_OR_NONE_OPERATION_ROLLED_BACK, and those not
 run yet PROCESSING_HALTED.
 """
@@ -31,7 +31,7 @@ class _RollBack(Exception):
 
 
 def run(call: Call, dispatch: Dispatch) -> Result:
-    """POST composite: run each subrequest and collect its answer."""
+    """POST composite: run each subrequest and collect its response."""
     if call.method != "POST":
         raise ApiFailure(
             405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed. Allowed are POST"

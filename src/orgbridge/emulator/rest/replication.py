@@ -1,7 +1,7 @@
 """The replication resources: sobjects/{type}/updated and sobjects/{type}/deleted.
 
 Both take ``start`` and ``end`` (ISO 8601 with an offset). Salesforce truncates the
-window to whole minutes and answers the latest minute it covers.
+window to whole minutes and returns the latest minute it covers.
 """
 
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""Results of REST operations and their rendering as Salesforce's HTTP answers.
+"""Results of REST operations and their rendering as Salesforce's HTTP responses.
 
 Operations return a ``Result`` (status, JSON body, headers) instead of a Starlette
 response, so that the composite resource can run them as subrequests in-process.
@@ -22,7 +22,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 @dataclass
 class Result:
-    """One operation's answer: HTTP status, JSON body (None: no body), headers."""
+    """One operation's response: HTTP status, JSON body (None: no body), headers."""
 
     status: int
     body: Any = None
@@ -30,7 +30,7 @@ class Result:
 
 
 class ApiFailure(Exception):
-    """A request-level error, answered as ``[{message, errorCode[, fields]}]``."""
+    """A request-level error, sent as ``[{message, errorCode[, fields]}]``."""
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from orgbridge.salesforce.ids import is_valid_id, to_18
 
 logger = logging.getLogger(__name__)
 
-# Upserts answer 200 with a body for an update from this version on, 204 before.
+# An upsert that updates returns 200 with a body from this version on, 204 before.
 UPSERT_BODY_VERSION = 46.0
 # POST sobjects/{type}/Id creates a record (Id as the external ID, value null).
 CREATE_BY_ID_PATH_VERSION = 37.0
