@@ -66,7 +66,7 @@ class BenchSetupError(RuntimeError):
 
 @dataclass(frozen=True)
 class OrgAccess:
-    """What a method needs to reach one org: URL, client id, secret, CA bundle."""
+    """The URL, client id, secret and CA bundle a method uses to reach one org."""
 
     instance_url: str
     client_id: str
@@ -165,7 +165,7 @@ class BenchOrg:
         self._admin("POST", "/_emulator/counters/reset")
 
     def set_latency(self, latency_ms: float) -> None:
-        """Inject ``latency_ms`` before every REST answer; no other fault."""
+        """Inject ``latency_ms`` before every REST response; no other fault."""
         self._admin("PUT", "/_emulator/faults", {"latency_ms": latency_ms})
 
     def _admin(

@@ -23,7 +23,7 @@ class MethodFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProcessResult:
-    """How one child process ran."""
+    """The exit code, wall time, peak RSS and output of one child process."""
 
     exit_code: int
     wall_seconds: float
@@ -48,9 +48,10 @@ def run_measured(
     """Run ``argv`` to completion; return its exit code, wall time and peak RSS.
 
     The command runs under ``bench/launcher.py``, which measures the wall time from
-    its start to its exit and reads its ``ru_maxrss`` with ``os.wait4``; see the
-    launcher for why the harness cannot read it itself. Output goes to files in
-    ``workdir`` rather than pipes, so a chatty child cannot block on a full pipe.
+    the command's start to its exit and reads its ``ru_maxrss`` with ``os.wait4``.
+    The launcher's docstring says why the harness cannot read it itself. Output
+    goes to files in ``workdir`` rather than pipes, so a chatty child cannot block
+    on a full pipe.
     """
     stdout_path = workdir / f"{label}.stdout"
     stderr_path = workdir / f"{label}.stderr"

@@ -1,9 +1,13 @@
 """Run the benchmarks: ``python -m bench.run`` (``make bench``).
 
-Steps: measure the emulator's service times; for each N seed N Cases in org A and
-move them to a fresh org B with every method, ``--repeats`` times, each followed by
-a second run with nothing new; move N Cases of which 1% are bad once per method;
-write bench/results/latest.json, bench/README.md and bench/throughput.png.
+Steps:
+
+1. Measure the emulator's service times.
+2. For each N, seed N Cases in org A and move them to a fresh org B with every
+   method, ``--repeats`` times, each run followed by a second run with nothing new.
+   Then move them once more with orgbridge and (d) and no injected latency.
+3. Move N Cases of which 1% are bad, once per method.
+4. Write bench/results/latest.json, bench/README.md and bench/throughput.png.
 
 ``--report-only`` rebuilds the README and the plot from latest.json.
 """
@@ -31,6 +35,7 @@ from bench.orgs import (
     started_org,
     target_config,
 )
+from bench.process import run_measured
 from bench.scenarios import (
     COLLECTIONS,
     METHODS,
@@ -47,10 +52,12 @@ logger = logging.getLogger("bench")
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_SIZES = (1_000, 10_000)
 LARGE_SIZE = 100_000
-# Methods measured at LARGE_SIZE: (b) would post one body of 100,000 Cases and (c)
-# would make 100,000 calls, neither of which tells more than the smaller sizes.
+# Methods measured at LARGE_SIZE. (b) would post one body of 100,000 Cases and (c)
+# would make 100,000 calls, and neither shows more than the smaller sizes do.
 LARGE_METHODS = (ORGBRIDGE, COLLECTIONS)
 BAD_RECORD_EVERY = 100
+# Methods also run once with no injected latency, for the pipeline bound.
+ZERO_LATENCY_METHODS = (ORGBRIDGE, COLLECTIONS)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -72,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--latency-ms",
         type=float,
         default=20.0,
-        help="Latency injected before every REST answer, in milliseconds.",
+        help="Latency injected before every REST response, in milliseconds.",
     )
     parser.add_argument(
         "--one-per-call-max",
@@ -166,8 +173,29 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
             "large_size": LARGE_SIZE,
         },
         "service_times": service,
+        "import_baselines": _import_baselines(workdir_root=Path(tempfile.gettempdir())),
         "measurements": [run.as_dict() for run in runs],
     }
+
+
+def _import_baselines(workdir_root: Path) -> dict[str, float]:
+    """Measure the peak RSS of starting each kind of method without moving a Case."""
+    commands = {
+        "orgbridge --help": [str(Path(sys.executable).parent / "orgbridge"), "--help"],
+        "import simple_salesforce": [
+            sys.executable,
+            "-c",
+            "import requests, simple_salesforce",
+        ],
+    }
+    baselines: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(dir=workdir_root) as temp:
+        for index, (label, argv) in enumerate(commands.items()):
+            result = run_measured(
+                argv, env=dict(os.environ), workdir=Path(temp), label=f"base{index}"
+            )
+            baselines[label] = result.peak_rss_mb
+    return baselines
 
 
 def _service_times(tls_dir: Path, samples: int) -> dict[str, Any]:
@@ -200,6 +228,10 @@ def _measure_size(
             for method in methods:
                 plan = _plan(args, method, cases, repeat)
                 runs += _measure(plan, source, good, cases, tls_dir, workdir)
+        # The same runs without latency: what the service times alone cost.
+        for method in ZERO_LATENCY_METHODS:
+            plan = RunPlan(method, "zero_latency", 1, 0.0, concurrency=args.concurrency)
+            runs += _measure(plan, source, good, cases, tls_dir, workdir)
     return runs
 
 

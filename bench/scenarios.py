@@ -78,7 +78,7 @@ class Measurement:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What to measure: a method on a seeded source org, and how."""
+    """A method to measure on a seeded source org, with its settings."""
 
     method: str
     scenario: str

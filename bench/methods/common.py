@@ -1,4 +1,4 @@
-"""What the alternative scripts share: options, a token and a simple-salesforce client.
+"""Options, login and result output shared by the alternative scripts.
 
 The alternatives stand for scripts written without orgbridge, so this module and
 the scripts import only requests and simple-salesforce, never orgbridge. The

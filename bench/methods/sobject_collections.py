@@ -2,9 +2,9 @@
 
 It streams the Cases created today from the source org and upserts them into the
 target 200 a call (``PATCH /composite/sobjects/Case/Source_Case_Id__c``) with
-``allOrNone`` false, so a rejected Case does not fail its neighbours and a second
-run updates the Cases it created instead of duplicating them. It keeps no state,
-so a second run still sends every Case again.
+``allOrNone`` false. A rejected Case therefore does not fail its neighbours, and a
+second run updates the Cases it created instead of duplicating them. It keeps no
+state, so a second run still sends every Case again.
 """
 
 import time
