@@ -109,9 +109,9 @@ def _new_cases(
     capped = settings["one_per_call_max"]
     lines += [
         "",
-        f"(c) moves at most {capped:,} Cases per run (`--one-per-call-max`): where N "
-        "is larger, its row is measured on that many Cases (written as `moved of "
-        "N`), and its per-Case figures stand for the whole N; its wall time for all "
+        f"(c) moves at most {capped:,} Cases per run (`--one-per-call-max`). Where "
+        "N is larger, its row is measured on that many Cases (written as `moved of "
+        "N`), and its per-Case figures stand for the whole N. Its wall time for all "
         "N would be about N / moved times longer. (b) and (c) are not run at "
         "100,000.",
         "",
