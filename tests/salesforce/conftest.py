@@ -5,6 +5,7 @@ tests that change faults reset them when they finish.
 """
 
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ class OrgUnderTest:
             f"{self.url}/_emulator/{path}",
             json=body,
             headers={"Authorization": f"Bearer {self.org.admin_token}"},
-            verify=str(self.org.ca_bundle),
+            verify=ssl.create_default_context(cafile=str(self.org.ca_bundle)),
         )
         response.raise_for_status()
         return response

@@ -1,5 +1,6 @@
 """Every auth method against the emulated org over https, including failures."""
 
+import ssl
 import sys
 from pathlib import Path
 
@@ -133,7 +134,8 @@ class Browser:
         self.final_status: int | None = None
 
     def __call__(self, url: str) -> None:
-        response = httpx.get(url, verify=self.ca_bundle, follow_redirects=True)
+        context = ssl.create_default_context(cafile=self.ca_bundle)
+        response = httpx.get(url, verify=context, follow_redirects=True)
         self.final_status = response.status_code
 
 
@@ -179,7 +181,7 @@ async def test_revoked_refresh_token(
     revoke = httpx.post(
         f"{sf_org.url}/services/oauth2/revoke",
         data={"token": token.reveal()},
-        verify=str(sf_org.org.ca_bundle),
+        verify=ssl.create_default_context(cafile=str(sf_org.org.ca_bundle)),
     )
     assert revoke.status_code == 200
 

@@ -1,5 +1,6 @@
 """No secret or token in logs, console output, exceptions or written files."""
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -106,8 +107,13 @@ async def test_no_secret_in_any_output(
             await client.limits()
     texts += [str(caught.value), repr(caught.value)]
 
-    result = CliRunner().invoke(cli, ["orgs", "--config", str(config_file)])
+    # The command runs its own event loop, so it gets a thread of its own.
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["orgs", "--config", str(config_file)]
+    )
     assert result.exit_code == 1
+    assert "bad (client_credentials): FAILED" in result.output
+    assert "integration@client-tests.example" in result.output
     texts.append(result.output)
 
     captured = capsys.readouterr()
