@@ -14,7 +14,9 @@ def test_demo_delivers_every_case_once(
     monkeypatch.delenv("ORGBRIDGE_DEMO_A_SECRET", raising=False)
     console = Console(record=True, width=120)
 
-    run_demo(tmp_path / "demo", cases=120, console=console)
+    # A relative folder, as `make demo` passes it.
+    monkeypatch.chdir(tmp_path)
+    run_demo(Path("demo"), cases=120, console=console)
 
     output = console.export_text()
     assert "0 missing, 0 duplicated" in output

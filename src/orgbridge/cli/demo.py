@@ -5,7 +5,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from orgbridge.config import ConfigError
 from orgbridge.demo.run import DemoError, run_demo
+from orgbridge.salesforce.errors import SalesforceError
 
 
 @click.command("demo")
@@ -28,7 +30,7 @@ def demo_command(workdir: Path, cases: int) -> None:
     """Sync Cases between two emulated orgs on 127.0.0.1, step by step."""
     try:
         run_demo(workdir, cases=cases, console=Console())
-    except DemoError as error:
+    except (DemoError, ConfigError, SalesforceError, OSError) as error:
         raise click.ClickException(str(error)) from error
 
 

@@ -55,6 +55,8 @@ class DemoError(Exception):
 
 def run_demo(workdir: Path, *, cases: int, console: Console) -> None:
     """Run the whole demo in ``workdir``; raise DemoError if its check fails."""
+    # The config names files by absolute path, so it reads the same from any folder.
+    workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
