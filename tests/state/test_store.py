@@ -19,6 +19,7 @@ from orgbridge.state import (
     CursorPosition,
     FailedRecord,
     PairLockedError,
+    PairOrgsChangedError,
     RunCounts,
     StateStore,
     StateUrlError,
@@ -263,12 +264,19 @@ def test_record_batch_updates_existing_link(store: StateStore) -> None:
     assert link.payload_hash == "h2"
 
 
-def test_ensure_pair_updates_orgs(store: StateStore) -> None:
-    store.ensure_pair("a_to_b", "a2", "b2", "Case")
+def test_ensure_pair_rejects_other_orgs(store: StateStore) -> None:
+    with pytest.raises(PairOrgsChangedError) as caught:
+        store.ensure_pair("a_to_b", "a", "b2", "Case")
+    assert "orgs a -> b" in str(caught.value)
+    assert "new name" in str(caught.value)
 
+    with pytest.raises(PairOrgsChangedError):
+        store.ensure_pair("a_to_b", "a2", "b", "Case")
+
+    store.ensure_pair("a_to_b", "a", "b", "Case")
     with store.begin() as conn:
         row = conn.execute(select(pairs).where(pairs.c.name == "a_to_b")).one()
-    assert (row.source_org, row.target_org) == ("a2", "b2")
+    assert (row.source_org, row.target_org) == ("a", "b")
     assert row.created_at is not None
 
 

@@ -93,6 +93,29 @@ def test_cli_config_error_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_run_rejects_changed_target(orgs: Orgs, tmp_path: Path) -> None:
+    config = write_config(orgs, tmp_path)
+    asyncio.run(_create(orgs, 2))
+    runner = CliRunner()
+    first = runner.invoke(cli, ["run", "--config", str(config)])
+    assert first.exit_code == 0, first.output
+
+    # The same target org under a new connection name still counts as other orgs.
+    text = config.read_text()
+    b_table = text[text.index("[orgs.b]") : text.index("[pairs.a_to_b]")]
+    config.write_text(
+        text.replace('target = "b"', 'target = "b2"')
+        + "\n"
+        + b_table.replace("[orgs.b]", "[orgs.b2]")
+    )
+    second = runner.invoke(cli, ["run", "--config", str(config)])
+
+    assert second.exit_code == 2, second.output
+    assert "its state belongs to orgs a -> b" in second.output
+    assert "new name" in second.output
+    assert "Traceback" not in second.output
+
+
 def test_check_reports_restricted_picklist(orgs: Orgs, tmp_path: Path) -> None:
     config = str(write_config(orgs, tmp_path))
     result = CliRunner().invoke(cli, ["check", "--config", config])

@@ -1,6 +1,11 @@
 """The state store: cursors, links, dead letters and run history, in SQL."""
 
-from orgbridge.state.errors import PairLockedError, StateError, StateUrlError
+from orgbridge.state.errors import (
+    PairLockedError,
+    PairOrgsChangedError,
+    StateError,
+    StateUrlError,
+)
 from orgbridge.state.records import (
     CursorPosition,
     DeadLetter,
@@ -19,6 +24,7 @@ __all__ = [
     "FailedRecord",
     "LinkState",
     "PairLockedError",
+    "PairOrgsChangedError",
     "RunCounts",
     "RunRecord",
     "StateError",

@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from orgbridge.salesforce.datetimes import utc_now
 from orgbridge.state import lease
-from orgbridge.state.errors import StateUrlError
+from orgbridge.state.errors import PairOrgsChangedError, StateUrlError
 from orgbridge.state.history import RunHistory
 from orgbridge.state.records import (
     CursorPosition,
@@ -144,7 +144,11 @@ class StateStore(RunHistory):
     def ensure_pair(
         self, name: str, source_org: str, target_org: str, sobject: str
     ) -> None:
-        """Register a pair, or update its orgs and sObject if it exists."""
+        """Register a pair, or update the sObject of a pair that exists.
+
+        Raises PairOrgsChangedError when the pair exists with other orgs, because
+        its links and cursor describe records of those orgs.
+        """
         values = {
             "source_org": source_org,
             "target_org": target_org,
@@ -152,7 +156,18 @@ class StateStore(RunHistory):
         }
         row = {"name": name, "created_at": self.now(), **values}
         with self.begin() as conn:
-            upsert_rows(conn, pairs, [row], updated=list(values))
+            stored = conn.execute(
+                select(pairs.c.source_org, pairs.c.target_org).where(
+                    pairs.c.name == name
+                )
+            ).first()
+            if stored is not None and tuple(stored) != (source_org, target_org):
+                raise PairOrgsChangedError(
+                    name,
+                    (stored.source_org, stored.target_org),
+                    (source_org, target_org),
+                )
+            upsert_rows(conn, pairs, [row], updated=["sobject"])
 
     def acquire_lease(self, pair: str, owner: str, ttl: timedelta = LEASE_TTL) -> None:
         """Take the pair's lease, or raise PairLockedError."""
