@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from orgbridge.salesforce.client import SalesforceClient
-from orgbridge.state import PairLockedError
+from orgbridge.state import FailedRecord, PairLockedError
 from orgbridge.sync.deliver import Delivery
 from orgbridge.sync.detect import Batch
 from orgbridge.sync.engine import SyncEngine
@@ -196,6 +196,46 @@ async def test_budget_guard_stops_run(orgs_factory: object) -> None:
         assert "min_api_share" in (report.error or "")
         assert run.status == "budget_stopped"
         assert await target_cases(b) == []
+
+
+@pytest.mark.parametrize("mode", ["created", "changes"])
+async def test_only_transient_dead_letters_resent(
+    orgs: Orgs, clients: Clients, mode: str
+) -> None:
+    a, b = clients
+    locked, rejected, discarded = await create_cases(a, 3)
+    modstamps = {
+        row["Id"]: row["SystemModstamp"]
+        async for row in a.query_records("SELECT Id, SystemModstamp FROM Case")
+    }
+
+    def failure(source_id: str, code: str) -> FailedRecord:
+        return FailedRecord(source_id, modstamps[source_id], code, "failed", [], None)
+
+    with orgs.state() as state:
+        state.ensure_pair("a_to_b", "a", "b", "Case")
+        state.record_batch(
+            "a_to_b",
+            [],
+            [
+                failure(locked, "UNABLE_TO_LOCK_ROW"),
+                failure(rejected, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
+                failure(discarded, "STRING_TOO_LONG"),
+            ],
+            None,
+        )
+        state.set_dead_letter_status("a_to_b", [discarded], "discarded")
+
+        report = await SyncEngine(orgs.pair(mode=mode), a, b, state).run()
+        still_open = [letter.source_id for letter in state.dead_letters("a_to_b")]
+        resolved = state.dead_letters("a_to_b", status="resolved")
+
+    landed = [row["Source_Case_Id__c"] for row in await target_cases(b)]
+    assert landed == [locked]
+    assert report.counts.sent == 1
+    assert report.exit_code == EXIT_OK
+    assert still_open == [rejected]
+    assert [letter.source_id for letter in resolved] == [locked]
 
 
 async def test_second_run_of_pair_is_locked(orgs: Orgs, clients: Clients) -> None:

@@ -9,6 +9,7 @@ from orgbridge.state.errors import (
 from orgbridge.state.records import (
     CursorPosition,
     DeadLetter,
+    DeadLetterState,
     FailedRecord,
     LinkState,
     RunCounts,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_STATE_URL",
     "CursorPosition",
     "DeadLetter",
+    "DeadLetterState",
     "FailedRecord",
     "LinkState",
     "PairLockedError",

@@ -31,6 +31,19 @@ class LinkState:
 
 
 @dataclass(frozen=True)
+class DeadLetterState:
+    """The open or discarded dead letter of one source record, as detection reads it.
+
+    ``status`` is "open" or "discarded"; ``error_code`` is the org's statusCode (or
+    MAPPING_ERROR) of the last failure.
+    """
+
+    source_modstamp: str | None
+    error_code: str
+    status: str
+
+
+@dataclass(frozen=True)
 class SyncedRecord:
     """A record the target accepted."""
 

@@ -27,6 +27,7 @@ from orgbridge.state.errors import PairOrgsChangedError, StateUrlError
 from orgbridge.state.history import RunHistory
 from orgbridge.state.records import (
     CursorPosition,
+    DeadLetterState,
     FailedRecord,
     LinkState,
     SyncedRecord,
@@ -213,24 +214,36 @@ class StateStore(RunHistory):
                     )
         return found
 
-    def open_dead_letter_modstamps(
+    def unresolved_dead_letters(
         self, pair: str, source_ids: Sequence[str]
-    ) -> dict[str, str | None]:
-        """Return source Id -> SystemModstamp of each open dead letter among the Ids."""
-        found: dict[str, str | None] = {}
+    ) -> dict[str, DeadLetterState]:
+        """Return the open or discarded dead letter of each given source Id.
+
+        A record with both keeps its open dead letter, because that one records
+        the latest failure.
+        """
+        found: dict[str, DeadLetterState] = {}
         with self.begin() as conn:
             for chunk in _chunks(source_ids):
                 rows = conn.execute(
                     select(
-                        dead_letters.c.source_id, dead_letters.c.source_modstamp
+                        dead_letters.c.source_id,
+                        dead_letters.c.source_modstamp,
+                        dead_letters.c.error_code,
+                        dead_letters.c.status,
                     ).where(
                         dead_letters.c.pair == pair,
-                        dead_letters.c.status == "open",
+                        dead_letters.c.status.in_(("open", "discarded")),
                         dead_letters.c.source_id.in_(chunk),
                     )
                 )
                 for row in rows:
-                    found[row.source_id] = row.source_modstamp
+                    known = found.get(row.source_id)
+                    if known is not None and known.status == "open":
+                        continue
+                    found[row.source_id] = DeadLetterState(
+                        row.source_modstamp, row.error_code, row.status
+                    )
         return found
 
     def record_batch(

@@ -8,8 +8,11 @@ skipped when the state already accounts for it:
 
 - a link exists and the mode is ``created`` (new Cases only), or the link
   records the same or a newer SystemModstamp;
-- an open dead letter exists and the mode is ``created``, or it records the same
-  SystemModstamp (retry those with ``dead-letters retry``);
+- an open dead letter with a permanent errorCode, or a discarded dead letter,
+  exists and the mode is ``created``, or it records the same SystemModstamp (retry
+  those with ``dead-letters retry``). An open dead letter with a transient
+  errorCode (``TRANSIENT_ERROR_CODES``: the client's retries ran out) does not
+  stop the row, so the next run that reads it sends it again;
 - in ``changes`` mode the mapped payload equals the one last delivered (then the
   link's SystemModstamp is updated, nothing is sent).
 
@@ -27,6 +30,7 @@ from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.datetimes import parse_datetime, soql_literal
 from orgbridge.state import (
     CursorPosition,
+    DeadLetterState,
     FailedRecord,
     LinkState,
     StateStore,
@@ -39,6 +43,20 @@ from orgbridge.sync.pair import PairConfig
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+
+# errorCodes the Salesforce client retries, because the org wrote nothing and a
+# later attempt may succeed: a row lock, the concurrent request limit, and a
+# server or gateway that was unavailable (HTTP_5xx where the body had no code).
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "UNABLE_TO_LOCK_ROW",
+        "REQUEST_LIMIT_EXCEEDED",
+        "SERVER_UNAVAILABLE",
+        "HTTP_502",
+        "HTTP_503",
+        "HTTP_504",
+    }
+)
 
 
 @dataclass
@@ -135,10 +153,10 @@ class Detector:
 
     def _state_of(
         self, rows: list[dict[str, Any]]
-    ) -> tuple[dict[str, LinkState], dict[str, str | None]]:
+    ) -> tuple[dict[str, LinkState], dict[str, DeadLetterState]]:
         ids = [str(row["Id"]) for row in rows]
         links = self.state.links(self.pair.name, ids)
-        letters = self.state.open_dead_letter_modstamps(self.pair.name, ids)
+        letters = self.state.unresolved_dead_letters(self.pair.name, ids)
         return links, letters
 
     def _classify(
@@ -146,7 +164,7 @@ class Detector:
         batch: Batch,
         row: dict[str, Any],
         links: dict[str, LinkState],
-        letters: dict[str, str | None],
+        letters: dict[str, DeadLetterState],
     ) -> None:
         source_id = str(row["Id"])
         modstamp = str(row["SystemModstamp"])
@@ -195,13 +213,23 @@ class Detector:
         source_id: str,
         modstamp: str,
         links: dict[str, LinkState],
-        letters: dict[str, str | None],
+        letters: dict[str, DeadLetterState],
     ) -> bool:
         created_mode = self.pair.mode == "created"
         link = links.get(source_id)
         if link is not None and (created_mode or link.source_modstamp >= modstamp):
             return True
 
-        if source_id in letters:
-            return created_mode or letters[source_id] == modstamp
-        return False
+        letter = letters.get(source_id)
+        if letter is None:
+            return False
+
+        if letter.status == "open" and letter.error_code in TRANSIENT_ERROR_CODES:
+            logger.info(
+                "pair %s: Case %s has an open %s dead letter; sending it again",
+                self.pair.name,
+                source_id,
+                letter.error_code,
+            )
+            return False
+        return created_mode or letter.source_modstamp == modstamp
