@@ -112,6 +112,13 @@ async def test_no_secret_in_any_output(
         CliRunner().invoke, cli, ["orgs", "--config", str(config_file)]
     )
     assert result.exit_code == 1
+    table = result.output.splitlines()
+    assert table[0].split()[:3] == ["NAME", "AUTH", "USER"]
+    assert table[0].rstrip().endswith("DAILY CALLS LEFT")
+    assert [line.split()[:2] for line in table[1:3]] == [
+        ["good", "client_credentials"],
+        ["jwt", "jwt_bearer"],
+    ]
     assert "bad (client_credentials): FAILED" in result.output
     assert "integration@client-tests.example" in result.output
     texts.append(result.output)
