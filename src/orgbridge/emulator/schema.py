@@ -1,6 +1,6 @@
 """The emulated org's metadata: sObjects, fields and how each is stored in SQLite.
 
-Case, Account and Contact come from describe answers recorded on a real Developer
+Case, Account and Contact come from describe responses recorded on a real Developer
 Edition org (API v48.0, from CumulusCI's public test cassettes, BSD-3-Clause). User,
 Group and CaseComment, which those recordings lack, are built here from the field
 lists in Salesforce's object reference. The org setup then adds custom fields and
@@ -200,7 +200,7 @@ class SObjectSchema:
         return None
 
     def describe(self, api_version: str, instance_url: str) -> dict[str, Any]:
-        """Build the per-object describe answer for one API version."""
+        """Build the per-object describe response for one API version."""
         answer = copy.deepcopy(self.describe_base)
         answer["fields"] = [copy.deepcopy(f.describe) for f in self.fields.values()]
         answer["urls"] = _sobject_urls(self.name, api_version, instance_url)
