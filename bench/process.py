@@ -49,7 +49,7 @@ def run_measured(
 
     The command runs under ``bench/launcher.py``, which measures the wall time from
     the command's start to its exit and reads its ``ru_maxrss`` with ``os.wait4``.
-    The launcher's docstring says why the harness cannot read it itself. Output
+    The launcher's docstring gives the reason the harness cannot read it itself. Output
     goes to files in ``workdir`` rather than pipes, so a chatty child cannot block
     on a full pipe.
     """

@@ -2,7 +2,7 @@
 
 ``create_app`` mounts, in order: the OAuth endpoints, the REST record and query
 routes, the platform resources (versions, resources, limits), the admin API and a
-catch-all that answers unknown REST paths with a NOT_FOUND array. ``ApiMiddleware``
+catch-all that responds to unknown REST paths with a NOT_FOUND array. ``ApiMiddleware``
 wraps them all; see its module for what it does to REST calls.
 """
 
@@ -22,7 +22,7 @@ def create_app(runtime: OrgRuntime, *, admin_token: str | None = None) -> Starle
     """Build the org's Starlette app.
 
     The admin token is, in order: the argument, the org setup's ``admin_token``, or
-    a random one; ``app.state.admin_token`` holds it.
+    a random one; ``app.state.admin_token`` contains it.
     """
     token = admin_token or runtime.config.admin_token or secrets.token_urlsafe(32)
     runtime.counters.track_records_written(lambda: runtime.store.records_written)

@@ -1,4 +1,4 @@
-"""Faults injected into an emulated org's answers, for drills and benchmarks.
+"""Faults injected into an emulated org's responses, for drills and benchmarks.
 
 One ``FaultInjector`` per org draws every decision from its own random generator, so a
 ``FaultConfig`` with a ``seed`` replays the same faults for the same request sequence.
@@ -63,11 +63,11 @@ class FaultInjector:
         logger.info("fault settings changed: %s", config)
 
     def latency_seconds(self) -> float:
-        """Return the delay to add before answering a request, in seconds."""
+        """Return the delay to add before responding to a request, in seconds."""
         return self.config.latency_ms / 1000.0
 
     def request_fault(self) -> str | None:
-        """Return the errorCode of a fault to answer this request with, or None.
+        """Return the errorCode of a fault to respond to this request with, or None.
 
         SERVER_UNAVAILABLE is drawn first, then REQUEST_LIMIT_EXCEEDED, each with its
         own rate.

@@ -105,7 +105,9 @@ class ApiMiddleware:
         )
         if drop:
             send = _dropping(send)
-            logger.info("dropping the answer to %s %s", scope["method"], scope["path"])
+            logger.info(
+                "dropping the response to %s %s", scope["method"], scope["path"]
+            )
         await self._guarded(scope, receive, send)
 
     async def _rejected(self, send: Send, family: str) -> bool:

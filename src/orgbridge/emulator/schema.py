@@ -210,7 +210,7 @@ class SObjectSchema:
         return answer
 
     def global_entry(self, api_version: str) -> dict[str, Any]:
-        """Build this object's entry in the global describe answer."""
+        """Build this object's entry in the global describe response."""
         entry = {
             key: value
             for key, value in self.describe_base.items()
@@ -406,11 +406,18 @@ def field_describe(
         "url",
         "picklist",
     )
+    # Real describes give text fields 3 bytes per character and Ids 18 bytes.
+    byte_length = 0
+    if text_like:
+        byte_length = length * 3
+    elif length == 18:
+        byte_length = 18
+
     return {
         "aggregatable": field_type != "textarea",
         "aiPredictionField": False,
         "autoNumber": False,
-        "byteLength": length * 3 if text_like else (18 if length == 18 else 0),
+        "byteLength": byte_length,
         "calculated": False,
         "calculatedFormula": None,
         "cascadeDelete": False,

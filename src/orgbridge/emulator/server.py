@@ -33,7 +33,7 @@ GRACE_SECONDS = 0.5
 
 
 class EmulatorStartError(RuntimeError):
-    """The emulated org's server did not start; the message says why."""
+    """The emulated org's server did not start; the message gives the reason."""
 
 
 class EmulatedOrg:
@@ -131,7 +131,7 @@ class EmulatedOrg:
             server.should_exit = True
         if self._thread is not None:
             # Idle keep-alive TLS connections do not close until the client
-            # answers the TLS close, so after a short grace period the servers
+            # replies to the TLS close, so after a short grace period the servers
             # stop without waiting for them.
             self._thread.join(GRACE_SECONDS)
             for server in self._servers:

@@ -1,6 +1,6 @@
 """Salesforce's datetime formats on the wire and in SOQL.
 
-REST answers carry datetimes as ``2024-01-01T10:00:00.000+0000``: always UTC, with
+REST responses carry datetimes as ``2024-01-01T10:00:00.000+0000``: always UTC, with
 milliseconds and an offset without a colon. SOQL takes unquoted literals such as
 ``2024-01-01T10:00:00Z``.
 """
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 
 def format_datetime(value: datetime) -> str:
-    """Format a datetime as a REST answer does (UTC, milliseconds, +0000)."""
+    """Format a datetime as a REST response does (UTC, milliseconds, +0000)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime: Salesforce datetimes carry a time zone")
 
@@ -18,7 +18,7 @@ def format_datetime(value: datetime) -> str:
 
 
 def parse_datetime(text: str) -> datetime:
-    """Parse a datetime from a REST answer or an ISO 8601 string into aware UTC.
+    """Parse a datetime from a REST response or an ISO 8601 string into aware UTC.
 
     Accepts ``+0000`` and ``+00:00`` offsets and a trailing ``Z``. Raises ValueError
     for text that is not a datetime with a time zone.

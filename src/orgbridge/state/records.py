@@ -23,7 +23,7 @@ class CursorPosition:
 
 @dataclass(frozen=True)
 class LinkState:
-    """What the store knows about one source record already delivered."""
+    """Stored state of one source record already delivered."""
 
     target_id: str
     source_modstamp: str

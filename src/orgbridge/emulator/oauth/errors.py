@@ -1,4 +1,4 @@
-"""Errors of the emulated org's OAuth server, each rendering its own wire answer.
+"""Errors of the emulated org's OAuth server, each rendering its own wire response.
 
 Exception tree::
 
@@ -9,7 +9,7 @@ Exception tree::
 
 from starlette.responses import JSONResponse
 
-# The headers Salesforce sends on every token endpoint answer, success or error.
+# The headers Salesforce sends on every token endpoint response, success or error.
 TOKEN_HEADERS = {"Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private"}
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
 
@@ -19,7 +19,7 @@ class OAuthServerError(Exception):
 
 
 class OAuthError(OAuthServerError):
-    """An OAuth error answer: ``{"error": ..., "error_description": ...}``."""
+    """An OAuth error response: ``{"error": ..., "error_description": ...}``."""
 
     def __init__(self, error: str, description: str, status: int = 400) -> None:
         super().__init__(f"{error}: {description}")

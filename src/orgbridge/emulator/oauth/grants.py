@@ -1,6 +1,6 @@
 """The token endpoint, ``POST /services/oauth2/token``, and its grants.
 
-JWT bearer lives in ``jwt_bearer``; the other grants are here. Every answer is JSON
+JWT bearer lives in ``jwt_bearer``; the other grants are here. Every response is JSON
 with Salesforce's no-store headers; every error is an ``OAuthError`` (HTTP 400).
 """
 

@@ -1,7 +1,7 @@
 """The emulated org's OAuth 2.0 server: token issue, lookup and revocation.
 
-``OAuthServer`` holds what the endpoints share: the org setup, the token store and
-the signing of token answers. The endpoints themselves live in one module per
+``OAuthServer`` contains what the endpoints share: the org setup, the token store and
+the signing of token responses. The endpoints themselves live in one module per
 grant or resource (``grants``, ``jwt_bearer``, ``authorize``, ``identity``).
 """
 
@@ -60,7 +60,7 @@ class OAuthServer:
         self.config = config
         self.tokens = TokenStore(db, clock=clock)
         self.clock = clock
-        # Signs token answers of apps without a consumer secret (JWT-only apps).
+        # Signs token responses of apps without a consumer secret (JWT-only apps).
         self._fallback_signing_key = secrets.token_bytes(32)
 
     def initialize(self) -> None:
@@ -122,7 +122,7 @@ class OAuthServer:
         refresh: bool,
         family: str | None = None,
     ) -> dict[str, Any]:
-        """Issue an access token (and a refresh token if asked); return the answer.
+        """Issue an access token (and a refresh token if asked); return the response.
 
         ``family`` ties the new tokens to an existing refresh token, so revoking that
         refresh token revokes them too.

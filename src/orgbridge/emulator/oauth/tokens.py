@@ -1,6 +1,6 @@
 """Storage of issued OAuth tokens and authorization codes, as SHA-256 hashes.
 
-The org's SQLite file never holds a token itself, only its hash, with the user, the
+The org's SQLite file never contains a token itself, only its hash, with the user, the
 connected app, the scope, the expiry and a revoked flag. Tokens of one grant share a
 ``family``: revoking a refresh token revokes its family, which includes the access
 tokens issued with it or from it and, after rotation, its successors.
@@ -68,7 +68,7 @@ def new_refresh_token() -> str:
 
 @dataclass(frozen=True)
 class TokenRecord:
-    """What the store keeps about one token (never the token itself)."""
+    """Stored facts about one token (never the token itself)."""
 
     token_hash: str
     kind: str
@@ -89,7 +89,7 @@ class TokenRecord:
 
 @dataclass(frozen=True)
 class CodeRecord:
-    """What the store keeps about one authorization code."""
+    """Stored facts about one authorization code."""
 
     client_id: str
     user_id: str
