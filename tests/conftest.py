@@ -10,10 +10,12 @@
 - ``emulated_org``: a started org from ``org_config_factory()``.
 """
 
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from orgbridge.emulator.config import ConnectedAppConfig, OrgConfig, UserConfig
@@ -84,3 +86,22 @@ def emulated_org(
 ) -> EmulatedOrg:
     """A started org with the ``test-client`` connected app."""
     return start_org(org_config_factory())
+
+
+def rest_client(org: EmulatedOrg, base_path: str = "") -> httpx.Client:
+    """Open an httpx client logged in to ``org`` with the client credentials flow."""
+    verify = ssl.create_default_context(cafile=str(org.ca_bundle))
+    token = httpx.post(
+        f"{org.instance_url}/services/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": TEST_CLIENT_ID,
+            "client_secret": TEST_CLIENT_SECRET,
+        },
+        verify=verify,
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=org.instance_url + base_path,
+        headers={"Authorization": f"Bearer {token}"},
+        verify=verify,
+    )

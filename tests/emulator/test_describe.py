@@ -1,7 +1,6 @@
 """Describe answers over HTTPS, compared with the describes recorded on a real org."""
 
 import json
-import ssl
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -9,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from conftest import rest_client
 from orgbridge.emulator.config import CustomFieldConfig, OrgConfig, PicklistConfig
 from orgbridge.emulator.server import EmulatedOrg
 
@@ -24,21 +23,7 @@ def recorded(name: str) -> dict[str, Any]:
 
 
 def session(org: EmulatedOrg) -> httpx.Client:
-    verify = ssl.create_default_context(cafile=str(org.ca_bundle))
-    token = httpx.post(
-        f"{org.instance_url}/services/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": TEST_CLIENT_ID,
-            "client_secret": TEST_CLIENT_SECRET,
-        },
-        verify=verify,
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=f"{org.instance_url}/services/data/v62.0",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=verify,
-    )
+    return rest_client(org, "/services/data/v62.0")
 
 
 @pytest.fixture

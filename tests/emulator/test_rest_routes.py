@@ -1,6 +1,5 @@
 """REST record resources over HTTPS: the cases simple-salesforce does not reach."""
 
-import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from conftest import rest_client
 from orgbridge.emulator.config import CustomFieldConfig, OrgConfig, PicklistConfig
 from orgbridge.emulator.server import EmulatedOrg
 from orgbridge.salesforce.ids import to_15
@@ -63,22 +62,7 @@ def client(org: EmulatedOrg) -> Iterator[httpx.Client]:
 
 
 def connect(org: EmulatedOrg) -> httpx.Client:
-    """Open an httpx client logged in with the client credentials flow."""
-    verify = ssl.create_default_context(cafile=str(org.ca_bundle))
-    token = httpx.post(
-        f"{org.instance_url}/services/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": TEST_CLIENT_ID,
-            "client_secret": TEST_CLIENT_SECRET,
-        },
-        verify=verify,
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=org.instance_url,
-        headers={"Authorization": f"Bearer {token}"},
-        verify=verify,
-    )
+    return rest_client(org)
 
 
 def create(client: httpx.Client, **fields: Any) -> str:
