@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from orgbridge.salesforce.datetimes import soql_literal
+from orgbridge.salesforce.limits import ApiUsage
 from orgbridge.state import CursorPosition, StateStore
 from orgbridge.sync.detect import Batch, detection_soql
 from orgbridge.sync.engine import SyncEngine
@@ -103,10 +104,10 @@ async def test_commits_in_order_with_concurrency(state: StateStore) -> None:
 
     assert committed == list(range(1, 21))
     assert report.counts.created == 1000
-    # 1 page in A (its usage comes from that page's header); 20 upserts + /limits
-    # in B.
+    # 1 page in A and 20 upserts in B: the budget guard reads the usage that
+    # every response reports and spends no call of its own.
     assert report.counts.source_api_calls == 1
-    assert report.counts.target_api_calls == 21
+    assert report.counts.target_api_calls == 20
 
 
 async def test_crash_keeps_cursor_at_last_stored_batch(state: StateStore) -> None:
@@ -156,15 +157,35 @@ async def test_rejected_value_and_mapping_error_dead_letter(state: StateStore) -
 
 
 async def test_budget_guard_stops_before_sending(state: StateStore) -> None:
-    a, b = FakeOrg("A0"), FakeOrg("B0", daily_max=10)
+    a, b = FakeOrg("A0"), FakeOrg("B0", daily_max=100)
     a.add_case(Subject="x")
-    b.calls_made = 9
+    b.calls_made = 95
+    b.api_usage = ApiUsage(95, 100)  # reported by an earlier response (watch)
 
     report = await engine(make_pair(), a, b, state).run()
 
     assert report.exit_code == EXIT_BUDGET
     assert "org 'b'" in (report.error or "")
     assert b.upsert_calls == 0
+
+
+async def test_budget_guard_learns_target_usage_from_first_upsert(
+    state: StateStore,
+) -> None:
+    a, b = FakeOrg("A0"), FakeOrg("B0", daily_max=10)
+    ids = [a.add_case(Subject=f"s{index}") for index in range(5)]
+    b.calls_made = 9
+
+    pair = make_pair(batch_size=1, concurrency=1)
+    report = await engine(pair, a, b, state).run()
+
+    # The first upsert goes out unchecked and reports 10 of 10 calls used, which is
+    # below the 10% reserve: the run stops there and the next run resumes after it.
+    assert report.exit_code == EXIT_BUDGET
+    assert b.upsert_calls == 1
+    assert copies_by_source(b) == {ids[0]: 1}
+    cursor = state.cursor("p")
+    assert cursor is not None and cursor.record_id == ids[0]
 
 
 async def test_dry_run_keeps_state(state: StateStore) -> None:

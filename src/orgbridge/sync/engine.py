@@ -61,7 +61,6 @@ class SyncEngine:
         self.before_commit = before_commit
         self.dry_run_sink = dry_run_sink
         self._stop_requested = False
-        self._limits_usage: dict[int, tuple[int, int]] = {}
         self._owner = new_owner()
 
     def request_stop(self) -> None:
@@ -148,36 +147,25 @@ class SyncEngine:
         log = logger.warning if report.status == status.FAILED else logger.info
         log("%s", report.summary())
 
-    async def _read_missing_usage(self) -> None:
-        """Read /limits of each org whose usage no response header has reported yet.
-
-        Before the first batch the source's usage is already known from the first
-        query page, so a run usually costs one /limits call, in the target only;
-        a client kept across runs (``watch``) costs none after its first run.
-        """
-        for client in (self.source, self.target):
-            if client.api_usage is not None:
-                continue
-            limits = await client.limits()
-            daily = limits.get("DailyApiRequests") or {}
-            maximum = int(daily.get("Max", 0))
-            remaining = int(daily.get("Remaining", maximum))
-            self._limits_usage[id(client)] = (maximum - remaining, maximum)
-
     def _budget_error(self) -> BudgetExhaustedError | None:
-        """Check the latest Sforce-Limit-Info usage of both orgs (no API call)."""
+        """Check the latest Sforce-Limit-Info usage of both orgs (no API call).
+
+        Salesforce reports an org's usage on every REST response, so the guard
+        spends no call of its own. An org that has not answered yet in this client
+        is not checked: the source has answered by the first batch (its first query
+        page), and the target's first upserts, at most ``concurrency`` calls, go out
+        before its usage is known. A daily limit reached there still stops the run
+        (REQUEST_LIMIT_EXCEEDED).
+        """
         for org, client in (
             (self.pair.source, self.source),
             (self.pair.target, self.target),
         ):
             usage = client.api_usage
-            reading = (
-                (usage.used, usage.max) if usage else self._limits_usage.get(id(client))
-            )
-            if reading is None:
+            if usage is None:
                 continue
             try:
-                self._guard(org, *reading)
+                self._guard(org, usage.used, usage.max)
             except BudgetExhaustedError as error:
                 return error
         return None
@@ -202,8 +190,6 @@ class SyncEngine:
         try:
             async with aclosing(detector.batches()) as batches:
                 async for batch in batches:
-                    if batch.number == 1:
-                        await self._read_missing_usage()
                     budget_error = self._budget_error()
                     if budget_error is not None:
                         break
