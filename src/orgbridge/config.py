@@ -23,18 +23,19 @@ is resolved against the config file's folder, so a run from another working
 directory finds the same state.
 """
 
+from __future__ import annotations
+
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from orgbridge.salesforce.connections import ConnectionConfig, parse_connection_config
-from orgbridge.salesforce.errors import ConfigError as ConnectionConfigError
-from orgbridge.sync.errors import PairConfigError
-from orgbridge.sync.pair import PairConfig, parse_pair_config
+# The Salesforce client, the sync engine and SQLAlchemy are imported by the
+# functions that use them, so that ``orgbridge --help`` (which needs only
+# DEFAULT_CONFIG_PATH) does not load them.
+if TYPE_CHECKING:
+    from orgbridge.salesforce.connections import ConnectionConfig
+    from orgbridge.sync.pair import PairConfig
 
 DEFAULT_CONFIG_PATH = Path("orgbridge.toml")
 DEFAULT_STATE_PATH = Path(".orgbridge") / "state.sqlite"
@@ -92,6 +93,9 @@ def parse_config(
 
 
 def _orgs(tables: object, base_dir: Path) -> dict[str, ConnectionConfig]:
+    from orgbridge.salesforce.connections import parse_connection_config
+    from orgbridge.salesforce.errors import ConfigError as ConnectionConfigError
+
     if not isinstance(tables, dict):
         raise ConfigError("[orgs] must be a table of [orgs.NAME] tables")
     orgs: dict[str, ConnectionConfig] = {}
@@ -106,6 +110,9 @@ def _orgs(tables: object, base_dir: Path) -> dict[str, ConnectionConfig]:
 
 
 def _pairs(tables: object, org_names: set[str]) -> dict[str, PairConfig]:
+    from orgbridge.sync.errors import PairConfigError
+    from orgbridge.sync.pair import parse_pair_config
+
     if not isinstance(tables, dict):
         raise ConfigError("[pairs] must be a table of [pairs.NAME] tables")
     pairs: dict[str, PairConfig] = {}
@@ -120,6 +127,9 @@ def _pairs(tables: object, org_names: set[str]) -> dict[str, PairConfig]:
 
 
 def _state_url(table: object, base_dir: Path) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     if not isinstance(table, dict) or set(table) - {"url"}:
         raise ConfigError('[state] must be a table with one key, url = "..."')
 
