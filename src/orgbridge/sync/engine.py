@@ -246,15 +246,18 @@ class SyncEngine:
             self._emit_dry_run(batch)
         else:
             self._commit(report, batch, delivery)
-        if batch.cursor_end is not None:
-            report.cursor_to = batch.cursor_end
+        # A batch that ends in the lookback window (a late commit) ends before the
+        # cursor. The store keeps the later position, so the report does too.
+        end = batch.cursor_end
+        if end is not None and (report.cursor_to is None or end > report.cursor_to):
+            report.cursor_to = end
 
         logger.info(
             "pair %s batch %d: cursor -> %s, read %d, %s %d, created %d, updated %d, "
             "skipped %d, dead-lettered %d",
             self.pair.name,
             batch.number,
-            format_cursor(batch.cursor_end),
+            format_cursor(report.cursor_to),
             batch.read,
             "would send" if dry_run else "sent",
             len(batch.to_send),
