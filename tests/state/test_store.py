@@ -293,3 +293,50 @@ def test_abandon_stale_runs_closes_running_rows(store: StateStore) -> None:
     assert runs[stale].finished_at is not None
     assert runs[stale].error is not None
     assert runs[finished].status == "succeeded"
+
+
+def test_batch_stores_run_counts_and_renews_lease_in_one_commit(
+    store: StateStore,
+) -> None:
+    store.acquire_lease("a_to_b", "host:1:one")
+    run_id = store.start_run("a_to_b", "run", None)
+    commits: list[object] = []
+    event.listen(store.engine, "commit", commits.append)
+
+    store.record_batch(
+        "a_to_b",
+        [synced("500A00000000001AAA")],
+        [],
+        CursorPosition(TS1, "500A00000000001AAA"),
+        run=(run_id, RunCounts(read=1, sent=1, created=1)),
+        lease_owner="host:1:one",
+    )
+
+    assert len(commits) == 1
+    (run,) = store.recent_runs("a_to_b")
+    assert (run.counts.read, run.counts.created) == (1, 1)
+    assert store.links("a_to_b", ["500A00000000001AAA"])
+
+
+def test_batch_of_a_run_that_lost_its_lease_stores_nothing(
+    store: StateStore,
+) -> None:
+    store.acquire_lease("a_to_b", "otherhost:2:two")
+    run_id = store.start_run("a_to_b", "run", None)
+
+    with pytest.raises(PairLockedError):
+        store.record_batch(
+            "a_to_b",
+            [synced("500A00000000001AAA")],
+            [],
+            CursorPosition(TS1, "500A00000000001AAA"),
+            run=(run_id, RunCounts(read=1, sent=1, created=1)),
+            lease_owner="host:1:one",
+        )
+
+    # The lease holder owns the cursor: the batch is resent (an idempotent upsert)
+    # by whichever run holds the lease next.
+    assert store.cursor("a_to_b") is None
+    assert store.links("a_to_b", ["500A00000000001AAA"]) == {}
+    (run,) = store.recent_runs("a_to_b")
+    assert run.counts.read == 0

@@ -128,9 +128,7 @@ class RunHistory:
     def update_run(self, run_id: int, counts: RunCounts) -> None:
         """Store a running run's counters, so a crashed run still shows its progress."""
         with self.begin() as conn:
-            conn.execute(
-                update(runs).where(runs.c.id == run_id).values(**_count_values(counts))
-            )
+            store_run_counts(conn, run_id, counts)
 
     def finish_run(
         self,
@@ -242,3 +240,10 @@ class RunHistory:
                 .values(status=status, resolved_at=now, last_seen_at=now)
             )
         return int(result.rowcount)
+
+
+def store_run_counts(conn: Connection, run_id: int, counts: RunCounts) -> None:
+    """Write a running run's counters within the caller's transaction."""
+    conn.execute(
+        update(runs).where(runs.c.id == run_id).values(**_count_values(counts))
+    )

@@ -10,13 +10,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -24,12 +20,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from orgbridge.salesforce.datetimes import utc_now
 from orgbridge.state import lease
 from orgbridge.state.errors import PairOrgsChangedError, StateUrlError
-from orgbridge.state.history import RunHistory
+from orgbridge.state.history import RunHistory, store_run_counts
+from orgbridge.state.migration import upgrade_to_head
 from orgbridge.state.records import (
     CursorPosition,
     DeadLetterState,
     FailedRecord,
     LinkState,
+    RunCounts,
     SyncedRecord,
 )
 from orgbridge.state.schema import cursors, dead_letters, links, pairs
@@ -76,6 +74,10 @@ def _create_engine(url: str) -> Engine:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit
+    # survives a killed process, and one lost to a power cut is only resent
+    # (an upsert on the external ID, so no duplicate).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -103,14 +105,8 @@ class StateStore(RunHistory):
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision (idempotent)."""
-        script_location = resources.files("orgbridge.state") / "migrations"
-        config = Config()
-        config.set_main_option("script_location", str(script_location))
         with self.engine.begin() as conn:
-            before = MigrationContext.configure(conn).get_current_revision()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-            after = MigrationContext.configure(conn).get_current_revision()
+            before, after = upgrade_to_head(conn)
 
         if after != before:
             logger.info(
@@ -252,12 +248,17 @@ class StateStore(RunHistory):
         synced: Iterable[SyncedRecord],
         failed: Iterable[FailedRecord],
         cursor: CursorPosition | None,
+        *,
+        run: tuple[int, RunCounts] | None = None,
+        lease_owner: str | None = None,
     ) -> None:
         """Store a batch's outcomes and move the cursor, in one transaction.
 
         Links are inserted or updated; a success resolves the record's open dead
         letter; a failure opens a dead letter or counts another attempt on it. The
-        cursor only moves forward.
+        cursor only moves forward. ``run`` (run id, counters) stores the run's
+        progress and ``lease_owner`` renews the pair's lease in the same
+        transaction, so a batch costs one commit.
         """
         now = self.now()
         synced = list(synced)
@@ -267,6 +268,10 @@ class StateStore(RunHistory):
                 self._store_dead_letter(conn, pair, failure, now)
             if cursor is not None:
                 self._move_cursor(conn, pair, cursor, now)
+            if run is not None:
+                store_run_counts(conn, *run)
+            if lease_owner is not None:
+                lease.renew(conn, pair, lease_owner, now, LEASE_TTL)
 
     def _store_links(
         self, conn: Connection, pair: str, synced: list[SyncedRecord], now: datetime

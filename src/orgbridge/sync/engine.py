@@ -284,15 +284,15 @@ class SyncEngine:
         if self.before_commit is not None:
             self.before_commit(batch, delivery)
 
+        assert report.run_id is not None
         self.state.record_batch(
             self.pair.name,
             [*batch.unchanged, *delivery.synced],
             [*batch.mapping_failures, *delivery.failed],
             batch.cursor_end,
+            run=(report.run_id, report.counts),
+            lease_owner=self._owner,
         )
-        assert report.run_id is not None
-        self.state.update_run(report.run_id, report.counts)
-        self.state.renew_lease(self.pair.name, self._owner)
 
 
 async def _no_delivery() -> Delivery:
