@@ -58,7 +58,7 @@ main()
 def loaded_modules(
     prefixes: tuple[str, ...], argv: list[str], cwd: Path
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run ``orgbridge ARGV`` in a child process and return it with the modules found."""
+    """Run ``orgbridge ARGV`` in a child; return it and the modules found."""
     child = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(prefixes), json.dumps(argv)],
         capture_output=True,
