@@ -70,6 +70,19 @@ class Mapper:
             for entry in target_describe.get("fields", []):
                 self._target_types[str(entry["name"])] = str(entry["type"])
 
+        # Fields with no default, value map or known target type are copied as
+        # they are; only the others go through _map_value.
+        self._copied: list[tuple[str, str]] = []
+        self._converted: list[tuple[str, str]] = []
+        for source_field, target_field in pair.fields.items():
+            plain = (
+                target_field not in pair.defaults
+                and target_field not in pair.value_maps
+                and target_field not in self._target_types
+            )
+            entry = (source_field, target_field)
+            (self._copied if plain else self._converted).append(entry)
+
     @property
     def query_fields(self) -> list[str]:
         """Source fields to select: Id, the cursor field, SystemModstamp, mapped."""
@@ -81,7 +94,12 @@ class Mapper:
         source_id = str(row["Id"])
         payload: dict[str, Any] = {}
 
-        for source_field, target_field in self.pair.fields.items():
+        for source_field, target_field in self._copied:
+            value = row.get(source_field)
+            if isinstance(value, dict | list):
+                raise _nested_value_error(source_id, target_field)
+            payload[target_field] = value
+        for source_field, target_field in self._converted:
             value = self._map_value(source_id, target_field, row.get(source_field))
             payload[target_field] = value
 
@@ -100,12 +118,7 @@ class Mapper:
 
     def _map_value(self, source_id: str, target_field: str, value: Any) -> Any:
         if isinstance(value, dict | list):
-            raise MappingError(
-                source_id,
-                target_field,
-                "the source value is a compound or nested value; map its "
-                "component fields instead",
-            )
+            raise _nested_value_error(source_id, target_field)
 
         if value is None and target_field in self.pair.defaults:
             value = self.pair.defaults[target_field]
@@ -148,6 +161,15 @@ class Mapper:
                 target_field,
                 f"{value!r} does not fit the target's {field_type} field",
             )
+
+
+def _nested_value_error(source_id: str, target_field: str) -> MappingError:
+    return MappingError(
+        source_id,
+        target_field,
+        "the source value is a compound or nested value; map its "
+        "component fields instead",
+    )
 
 
 def _parses_as_date(value: str) -> bool:
