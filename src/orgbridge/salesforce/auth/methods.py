@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
-import jwt
 
 from orgbridge.salesforce.auth.base import (
     AuthMethod,
@@ -130,6 +129,10 @@ class JwtBearerAuth(AuthMethod):
 
     def assertion(self, connection_name: str, *, now: float | None = None) -> str:
         """Build and sign the JWT; raise AuthError if the key cannot sign."""
+        # Imported here because PyJWT loads cryptography, a start-up cost that
+        # only this auth method needs.
+        import jwt
+
         key = _secret_or_raise(self.private_key, "private_key", connection_name)
         issued = time.time() if now is None else now
         claims = {
