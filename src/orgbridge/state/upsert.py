@@ -8,10 +8,10 @@ pair's lease.
 """
 
 from collections.abc import Sequence
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Table, and_, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 
@@ -29,7 +29,9 @@ def upsert_rows(
     keys = [column.name for column in table.primary_key.columns]
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
-        module: Any = postgresql if dialect == "postgresql" else sqlite
+        # sqlalchemy.dialects.postgresql or .sqlite, imported by name so that a
+        # SQLite run does not load the PostgreSQL dialect.
+        module: Any = import_module(f"sqlalchemy.dialects.{dialect}")
         statement = module.insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=keys,
