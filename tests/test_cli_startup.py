@@ -156,3 +156,16 @@ def test_unknown_lazy_command_names_the_table() -> None:
         LookupError, match=re.escape("'nope' not found in orgbridge.cli.sync")
     ):
         group.get_command(ctx, "nope")
+
+
+def test_python_m_orgbridge_runs_cli(tmp_path: Path) -> None:
+    child = subprocess.run(
+        [sys.executable, "-m", "orgbridge", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.startswith("Usage: python -m orgbridge [OPTIONS] COMMAND")
