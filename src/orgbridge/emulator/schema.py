@@ -17,6 +17,7 @@ import copy
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -46,72 +47,85 @@ _SOAP_TYPES = {
 
 @dataclass(frozen=True)
 class FieldSchema:
-    """One field, as its describe entry states it."""
+    """One field, as its describe entry states it.
+
+    The properties are computed once and cached, because the describe entry is
+    complete when the schema is built and never changes afterwards.
+    """
 
     describe: dict[str, Any]
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.describe["name"])
 
-    @property
+    @cached_property
     def label(self) -> str:
         return str(self.describe["label"])
 
-    @property
+    @cached_property
     def type(self) -> str:
         return str(self.describe["type"])
 
-    @property
+    @cached_property
     def length(self) -> int:
         return int(self.describe["length"])
 
-    @property
+    @cached_property
     def createable(self) -> bool:
         return bool(self.describe["createable"])
 
-    @property
+    @cached_property
     def updateable(self) -> bool:
         return bool(self.describe["updateable"])
 
-    @property
+    @cached_property
     def nillable(self) -> bool:
         return bool(self.describe["nillable"])
 
-    @property
+    @cached_property
     def defaulted_on_create(self) -> bool:
         return bool(self.describe["defaultedOnCreate"])
 
-    @property
+    @cached_property
     def external_id(self) -> bool:
         return bool(self.describe["externalId"])
 
-    @property
+    @cached_property
     def unique(self) -> bool:
         return bool(self.describe["unique"])
 
-    @property
+    @cached_property
     def case_sensitive(self) -> bool:
         return bool(self.describe["caseSensitive"])
 
-    @property
+    @cached_property
     def id_lookup(self) -> bool:
         return bool(self.describe["idLookup"])
 
-    @property
+    @cached_property
     def restricted_picklist(self) -> bool:
         return bool(self.describe["restrictedPicklist"])
 
     @property
     def picklist_values(self) -> list[str]:
         """Active picklist values, in describe order."""
-        return [
+        return list(self._active_picklist_values)
+
+    @cached_property
+    def picklist_value_set(self) -> frozenset[str]:
+        """Active picklist values, for membership tests."""
+        return frozenset(self._active_picklist_values)
+
+    @cached_property
+    def _active_picklist_values(self) -> tuple[str, ...]:
+        return tuple(
             str(entry["value"])
             for entry in self.describe["picklistValues"]
             if entry.get("active", True)
-        ]
+        )
 
-    @property
+    @cached_property
     def default_picklist_value(self) -> str | None:
         for entry in self.describe["picklistValues"]:
             if entry.get("defaultValue"):
@@ -120,18 +134,22 @@ class FieldSchema:
 
     @property
     def reference_to(self) -> list[str]:
-        return [str(name) for name in self.describe["referenceTo"]]
+        return list(self._reference_to)
 
-    @property
+    @cached_property
+    def _reference_to(self) -> tuple[str, ...]:
+        return tuple(str(name) for name in self.describe["referenceTo"])
+
+    @cached_property
     def relationship_name(self) -> str | None:
         value = self.describe["relationshipName"]
         return None if value is None else str(value)
 
-    @property
+    @cached_property
     def is_compound(self) -> bool:
         return self.type in COMPOUND_TYPES
 
-    @property
+    @cached_property
     def sql_type(self) -> str:
         """The SQLite column type; TEXT for everything not numeric or boolean."""
         return _SQL_TYPES.get(self.type, "TEXT")
@@ -155,7 +173,7 @@ class SObjectSchema:
     fields: dict[str, FieldSchema]
     child_relationships: dict[str, ChildRelationship]
 
-    @property
+    @cached_property
     def key_prefix(self) -> str:
         return str(self.describe_base["keyPrefix"])
 
@@ -173,15 +191,22 @@ class SObjectSchema:
         found = self.fields.get(name)
         if found is not None:
             return found
-        lowered = name.lower()
-        for candidate in self.fields.values():
-            if candidate.name.lower() == lowered:
-                return candidate
-        return None
+        return self._fields_by_lowered_name.get(name.lower())
 
     def stored_fields(self) -> list[FieldSchema]:
         """Fields that have a column, in describe order."""
-        return [f for f in self.fields.values() if not f.is_compound]
+        return list(self._stored_fields)
+
+    # The caches below assume that ``fields`` is complete when the schema is built.
+    # build_org_schema adds custom fields and picklists before it creates the object.
+
+    @cached_property
+    def _fields_by_lowered_name(self) -> dict[str, FieldSchema]:
+        return {f.name.lower(): f for f in self.fields.values()}
+
+    @cached_property
+    def _stored_fields(self) -> tuple[FieldSchema, ...]:
+        return tuple(f for f in self.fields.values() if not f.is_compound)
 
     def reference_field_for(self, relationship_name: str) -> FieldSchema | None:
         """Find the lookup field behind a parent relationship name, such as Account."""
@@ -237,19 +262,23 @@ class OrgSchema:
         found = self.sobjects.get(name)
         if found is not None:
             return found
-        lowered = name.lower()
-        for candidate in self.sobjects.values():
-            if candidate.name.lower() == lowered:
-                return candidate
-        return None
+        return self._sobjects_by_lowered_name.get(name.lower())
 
     def sobject_for_id(self, record_id: str) -> SObjectSchema | None:
         """Find the sObject whose key prefix starts a record Id."""
-        prefix = record_id[:3]
+        return self._sobjects_by_key_prefix.get(record_id[:3])
+
+    @cached_property
+    def _sobjects_by_lowered_name(self) -> dict[str, SObjectSchema]:
+        return {s.name.lower(): s for s in self.sobjects.values()}
+
+    @cached_property
+    def _sobjects_by_key_prefix(self) -> dict[str, SObjectSchema]:
+        # Should two sObjects share a key prefix, the first one wins.
+        by_prefix: dict[str, SObjectSchema] = {}
         for candidate in self.sobjects.values():
-            if candidate.key_prefix == prefix:
-                return candidate
-        return None
+            by_prefix.setdefault(candidate.key_prefix, candidate)
+        return by_prefix
 
     def global_describe(self, api_version: str) -> dict[str, Any]:
         return {
