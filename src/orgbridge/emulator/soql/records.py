@@ -7,6 +7,7 @@ REST text. A child subquery becomes ``{"totalSize", "done", "records"}``, or nul
 when the parent has no children.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,9 +64,62 @@ class RecordShape:
     def add_child(self, relationship_name: str) -> None:
         self.items.append(relationship_name)
 
+    def build_all(
+        self,
+        rows: Sequence[Sequence[Any]],
+        api_version: str,
+        children: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Build the records of a page of rows, as ``build`` does for each row.
+
+        A shape of plain fields only (no relationship, no child subquery) takes a
+        faster path, which looks the field names and converters up once per page
+        instead of once per cell.
+        """
+        if not self._is_plain():
+            return [self.build(row, api_version, children) for row in rows]
+
+        names = [item.name for item in self.items if isinstance(item, OutputField)]
+        converted = [
+            (item.name, item.column, converter)
+            for item in self.items
+            if isinstance(item, OutputField)
+            and (converter := _CONVERTERS.get(item.field_type)) is not None
+        ]
+        sobject = self.sobject
+        url_prefix = _url(sobject, "", api_version)
+
+        records: list[dict[str, Any]] = []
+        for row in rows:
+            record: dict[str, Any] = {
+                "attributes": {"type": sobject, "url": f"{url_prefix}{row[0]}"}
+            }
+            record.update(zip(names, row[1:], strict=True))
+            # Assigning a key again keeps its first position, so the keys stay in
+            # SELECT order.
+            for name, column, converter in converted:
+                value = row[column]
+                if value is not None:
+                    record[name] = converter(value)
+            records.append(record)
+        return records
+
+    def _is_plain(self) -> bool:
+        """Tell whether every item is a field of the row's own sObject.
+
+        Such a shape selects the record's Id and then one column per item, in
+        order, so a row's values after the Id are the items' values.
+        """
+        columns = []
+        for item in self.items:
+            if not isinstance(item, OutputField) or item.hops:
+                return False
+            columns.append(item.column)
+        return columns == list(range(1, len(self.columns)))
+
     def build(
         self,
-        row: tuple[Any, ...],
+        row: Sequence[Any],
         api_version: str,
         children: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
     ) -> dict[str, Any]:
@@ -87,7 +141,7 @@ class RecordShape:
 
 
 def _place(
-    record: dict[str, Any], item: OutputField, row: tuple[Any, ...], api_version: str
+    record: dict[str, Any], item: OutputField, row: Sequence[Any], api_version: str
 ) -> None:
     container = record
     for hop, (id_column, type_column) in zip(item.hops, item.hop_columns, strict=True):
@@ -120,14 +174,20 @@ def _url(sobject: str, record_id: str, api_version: str) -> str:
     return f"/services/data/v{api_version}/sobjects/{sobject}/{record_id}"
 
 
+# Field types whose stored value needs a conversion to its JSON form. For every
+# other type, the stored text (or null) is the JSON value.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "boolean": bool,
+    "int": int,
+    "double": float,
+    "currency": float,
+    "percent": float,
+}
+
+
 def convert(value: Any, field_type: str) -> Any:
     """Convert a stored value to its JSON form for a field type."""
     if value is None:
         return None
-    if field_type == "boolean":
-        return bool(value)
-    if field_type == "int":
-        return int(value)
-    if field_type in ("double", "currency", "percent"):
-        return float(value)
-    return value
+    converter = _CONVERTERS.get(field_type)
+    return value if converter is None else converter(value)
