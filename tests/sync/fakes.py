@@ -65,7 +65,13 @@ class FakeOrg:
 
     async def describe(self, sobject: str) -> dict[str, Any]:
         self._call()
-        return {"fields": [{"name": "IsEscalated", "type": "boolean"}]}
+        fields = [
+            {"name": "Subject", "type": "string"},
+            {"name": "Status", "type": "picklist"},
+            {"name": "IsEscalated", "type": "boolean"},
+            {"name": "Source_Case_Id__c", "type": "string"},
+        ]
+        return {"name": sobject, "fields": fields}
 
     async def query(
         self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None

@@ -21,13 +21,16 @@ Rows at or before the cursor that the state has no record of are late commits
 """
 
 import logging
-from collections.abc import AsyncGenerator, Callable
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.datetimes import parse_datetime, soql_literal
+from orgbridge.salesforce.errors import MalformedQueryError
+from orgbridge.salesforce.query import QueryPage
 from orgbridge.state import (
     CursorPosition,
     DeadLetterState,
@@ -36,13 +39,17 @@ from orgbridge.state import (
     StateStore,
     SyncedRecord,
 )
-from orgbridge.sync.errors import MappingError
+from orgbridge.sync.errors import MappingError, PairConfigError
 from orgbridge.sync.map import MappedRecord, Mapper
 from orgbridge.sync.pair import PairConfig
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+
+# The field an INVALID_FIELD query error names, as in "No such column 'Foo' on
+# entity 'Case'. If you are attempting to use a custom field, ...".
+_NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)'")
 
 # errorCodes the Salesforce client retries, because the org wrote nothing and a
 # later attempt may succeed: a row lock, the concurrent request limit, and a
@@ -93,6 +100,32 @@ def detection_soql(
     return soql + f" ORDER BY {ts_field} ASC, Id ASC"
 
 
+def query_config_error(pair: PairConfig, error: MalformedQueryError) -> Exception:
+    """Turn the source's rejection of the detection query into a one-line error.
+
+    INVALID_FIELD names a ``fields`` entry that the source sObject does not have
+    (or that the integration user cannot read), INVALID_TYPE an unknown ``object``.
+    Other query errors are returned unchanged.
+    """
+    if error.error_code == "INVALID_FIELD":
+        match = _NO_SUCH_COLUMN.search(error.message)
+        field_name = match[1] if match else "a mapped field"
+        return PairConfigError(
+            pair.name,
+            "fields",
+            f"org {pair.source!r} has no field {field_name} on {pair.sobject} "
+            "(INVALID_FIELD on the detection query); check the spelling and the "
+            "integration user's field-level security",
+        )
+    if error.error_code == "INVALID_TYPE":
+        return PairConfigError(
+            pair.name,
+            "object",
+            f"org {pair.source!r} has no sObject {pair.sobject} (INVALID_TYPE)",
+        )
+    return error
+
+
 class Detector:
     """Reads the detection query page by page and yields batches in order."""
 
@@ -112,22 +145,39 @@ class Detector:
         self.cursor = cursor
         self.progress = progress
         self.total_size: int | None = None
+        self._pages: AsyncIterator[QueryPage] | None = None
+        self._first_page: QueryPage | None = None
+
+    async def open(self) -> None:
+        """Send the detection query and read its first page.
+
+        Raise PairConfigError when the source rejects a mapped field or the
+        sObject (INVALID_FIELD, INVALID_TYPE), naming the pair and the field.
+        """
+        soql = detection_soql(self.pair, self.mapper, self.cursor)
+        logger.debug("pair %s: detection query %s", self.pair.name, soql)
+        self._pages = self.source.query(soql, batch_size=self.pair.query_batch_size)
+        try:
+            self._first_page = await anext(self._pages)
+        except StopAsyncIteration:
+            self._first_page = None
+        except MalformedQueryError as error:
+            raise query_config_error(self.pair, error) from None
 
     async def batches(self) -> AsyncGenerator[Batch, None]:
         """Yield batches of up to batch_size records to send, in cursor order.
 
         A batch is also closed at the end of a page when it has nothing to send,
         or has read a page's worth of rows, so a long stretch of skipped rows still
-        moves the cursor.
+        moves the cursor. The query is sent here unless ``open`` sent it.
         """
-        soql = detection_soql(self.pair, self.mapper, self.cursor)
-        logger.debug("pair %s: detection query %s", self.pair.name, soql)
+        if self._pages is None:
+            await self.open()
         number = 1
         batch = Batch(number)
         read = 0
 
-        pages = self.source.query(soql, batch_size=self.pair.query_batch_size)
-        async for page in pages:
+        async for page in self._read_pages():
             self.total_size = page.total_size
             links, letters = self._state_of(page.records)
             for row in page.records:
@@ -150,6 +200,13 @@ class Detector:
 
         if batch.read:
             yield batch
+
+    async def _read_pages(self) -> AsyncGenerator[QueryPage, None]:
+        if self._first_page is not None:
+            yield self._first_page
+        if self._pages is not None:
+            async for page in self._pages:
+                yield page
 
     def _state_of(
         self, rows: list[dict[str, Any]]

@@ -18,14 +18,14 @@ from typing import Any
 
 from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.errors import DailyLimitExceededError
-from orgbridge.state import CursorPosition, StateStore
+from orgbridge.state import StateStore
 from orgbridge.state.lease import new_owner
 from orgbridge.sync import report as status
 from orgbridge.sync.deliver import Delivery, deliver
 from orgbridge.sync.detect import Batch, Detector, ProgressCallback
 from orgbridge.sync.errors import BudgetExhaustedError
 from orgbridge.sync.map import MappedRecord, Mapper
-from orgbridge.sync.pair import PairConfig
+from orgbridge.sync.pair import PairConfig, check_target_fields
 from orgbridge.sync.report import RunReport, format_cursor
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,18 @@ class SyncEngine:
 
     async def _run_locked(self, dry_run: bool) -> RunReport:
         cursor = self.state.cursor(self.pair.name)
+        calls_at_start = (self.source.calls_made, self.target.calls_made)
+        self._warn_about_lookback()
+
+        # The target describe (if needed) and the first query page come before the
+        # run row, so an unknown field, a rejected login or an unreachable org
+        # stops the run without leaving a failed row.
+        mapper = Mapper(self.pair, await self._target_describe())
+        detector = Detector(
+            self.pair, self.source, self.state, mapper, cursor, self.progress
+        )
+        await detector.open()
+
         kind = "dry_run" if dry_run else "run"
         run_id = None if dry_run else self.state.start_run(self.pair.name, kind, cursor)
         report = RunReport(
@@ -103,7 +115,6 @@ class SyncEngine:
             cursor_to=cursor,
             dry_run=dry_run,
         )
-        calls_at_start = (self.source.calls_made, self.target.calls_made)
         logger.info(
             "pair %s: run %s started (%s mode, cursor %s)",
             self.pair.name,
@@ -113,7 +124,7 @@ class SyncEngine:
         )
 
         try:
-            await self._process(report, cursor, dry_run)
+            await self._process(report, detector, dry_run)
         except (BudgetExhaustedError, DailyLimitExceededError) as error:
             report.status = status.BUDGET_STOPPED
             report.error = str(error)
@@ -145,7 +156,7 @@ class SyncEngine:
             )
 
         log = logger.warning if report.status == status.FAILED else logger.info
-        log("%s", report.summary())
+        log("%s", report.summary(), extra={status.RUN_SUMMARY: True})
 
     def _budget_error(self) -> BudgetExhaustedError | None:
         """Check the latest Sforce-Limit-Info usage of both orgs (no API call).
@@ -177,13 +188,8 @@ class SyncEngine:
             raise BudgetExhaustedError(org, used, maximum, self.pair.min_api_share)
 
     async def _process(
-        self, report: RunReport, cursor: CursorPosition | None, dry_run: bool
+        self, report: RunReport, detector: Detector, dry_run: bool
     ) -> None:
-        describe = await self._target_describe()
-        mapper = Mapper(self.pair, describe)
-        detector = Detector(
-            self.pair, self.source, self.state, mapper, cursor, self.progress
-        )
         in_flight: deque[tuple[Batch, asyncio.Task[Delivery]]] = deque()
         budget_error: BudgetExhaustedError | None = None
 
@@ -214,7 +220,17 @@ class SyncEngine:
         # defaults need their types checked against the target's fields.
         if not (self.pair.constants or self.pair.defaults):
             return None
-        return await self.target.describe(self.pair.sobject)
+        describe = await self.target.describe(self.pair.sobject)
+        check_target_fields(self.pair, describe)
+        return describe
+
+    def _warn_about_lookback(self) -> None:
+        if self.pair.lookback_seconds == 0:
+            logger.warning(
+                "pair %s: lookback_seconds = 0, so a Case committed after a later "
+                "Case was read is never sent; the default is 300",
+                self.pair.name,
+            )
 
     def _start_delivery(self, batch: Batch, dry_run: bool) -> asyncio.Task[Delivery]:
         if dry_run or not batch.to_send:

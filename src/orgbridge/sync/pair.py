@@ -3,6 +3,7 @@
 One ``[pairs.NAME]`` TOML table per pair; docs/configuration.md lists every key.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -303,3 +304,28 @@ def _start(pair: str, value: object) -> datetime | None:
         "start",
         f'expected "all" or an ISO datetime with a time zone, got {value!r}',
     )
+
+
+def check_target_fields(pair: PairConfig, describe: Mapping[str, Any]) -> None:
+    """Raise PairConfigError for a field the pair writes that the target lacks.
+
+    ``describe`` is the target sObject's describe. Field names are compared
+    without regard to case, as Salesforce does.
+    """
+    known = {str(entry["name"]).lower() for entry in describe.get("fields", [])}
+    written: list[tuple[str, Iterable[str]]] = [
+        ("fields", pair.fields.values()),
+        ("constants", pair.constants),
+        ("defaults", pair.defaults),
+        ("external_id_field", [pair.external_id_field]),
+    ]
+    for key, names in written:
+        missing = sorted({name for name in names if name.lower() not in known})
+        if missing:
+            raise PairConfigError(
+                pair.name,
+                key,
+                f"org {pair.target!r} has no field {', '.join(missing)} on "
+                f"{pair.sobject} (checked against its describe); check the spelling "
+                "and the integration user's field-level security",
+            )

@@ -14,6 +14,10 @@ EXIT_DEAD_LETTERS = 1
 EXIT_ERROR = 2
 EXIT_BUDGET = 3
 
+# The attribute that marks the engine's end-of-run log record, which repeats the
+# summary the CLI prints on stdout (``extra={RUN_SUMMARY: True}``).
+RUN_SUMMARY = "run_summary"
+
 # Run statuses stored in the runs table.
 SUCCEEDED = "succeeded"
 DEAD_LETTERED = "dead_lettered"
