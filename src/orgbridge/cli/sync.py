@@ -3,6 +3,10 @@
 Exit codes: 0 all good, 1 something was dead-lettered (or check found errors),
 2 config, usage or connection error, 3 stopped by the API budget guard.
 Errors print one line, never a traceback or a secret.
+
+A run's summary goes to stdout. The engine also logs it on stderr, for log
+files. When stderr is a terminal, that log line is shown only with -v, so an
+interactive user does not read the same line twice.
 """
 
 import asyncio
@@ -17,26 +21,28 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Column, Table
 
 from orgbridge.cli.options import common_options
+from orgbridge.cli.output import fail, print_table
 from orgbridge.config import AppConfig, ConfigError, load_config
 from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.datetimes import parse_datetime, utc_now
 from orgbridge.salesforce.errors import SalesforceError
+from orgbridge.salesforce.ids import is_valid_id, to_18
 from orgbridge.state import StateError, StateStore
 from orgbridge.sync.check import ERROR, check_pair
 from orgbridge.sync.engine import SyncEngine
-from orgbridge.sync.errors import SyncError
+from orgbridge.sync.errors import PairConfigError, SyncError
 from orgbridge.sync.map import MappedRecord
 from orgbridge.sync.pair import PairConfig
+from orgbridge.sync.preflight import check_secrets
 from orgbridge.sync.report import (
     EXIT_BUDGET,
     EXIT_DEAD_LETTERS,
     EXIT_ERROR,
     EXIT_OK,
+    RUN_SUMMARY,
     RunReport,
 )
 from orgbridge.sync.retry import retry_dead_letters
@@ -63,8 +69,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def is_not_run_summary(record: logging.LogRecord) -> bool:
+    """Return False for the engine's end-of-run summary, which stdout also shows."""
+    return not getattr(record, RUN_SUMMARY, False)
+
+
 def setup_logging(log_format: str, verbose: int) -> None:
-    """Send logs to stderr: INFO by default, DEBUG with -v."""
+    """Send logs to stderr: INFO by default, DEBUG with -v.
+
+    On a terminal, without -v, the run summary is left out of the plain log,
+    because the command prints it on stdout.
+    """
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -72,6 +87,8 @@ def setup_logging(log_format: str, verbose: int) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
+        if not verbose and sys.stderr.isatty():
+            handler.addFilter(is_not_run_summary)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -82,12 +99,6 @@ def setup_logging(log_format: str, verbose: int) -> None:
     # alembic logs its dialect and DDL mode at INFO on every start; the state
     # store logs an applied migration itself.
     logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
-
-
-def fail(message: str, code: int = EXIT_ERROR) -> None:
-    """Print one error line and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 @contextmanager
@@ -111,7 +122,24 @@ def load(config_path: Path, log_format: str, verbose: int) -> AppConfig:
         return load_config(config_path)
     except ConfigError as error:
         fail(str(error))
-        raise
+
+
+def check_pair_secrets(config: AppConfig, pairs: list[PairConfig]) -> None:
+    """Read the secrets of every org the pairs use; exit 2 naming a missing one.
+
+    This runs before the state store opens and before any API call.
+    """
+    names = dict.fromkeys(org for pair in pairs for org in (pair.source, pair.target))
+    with handled_errors():
+        check_secrets(config.orgs[name] for name in names)
+
+
+def pair_error_message(pair: PairConfig, error: Exception) -> str:
+    """Format a pair's error as one line that names the pair."""
+    text = " ".join(str(error).split())
+    if isinstance(error, PairConfigError):
+        return text
+    return f"pair {pair.name}: {text}"
 
 
 def select_pairs(config: AppConfig, names: tuple[str, ...]) -> list[PairConfig]:
@@ -162,6 +190,23 @@ def run_async(coroutine: Awaitable[T]) -> T:
     raise AssertionError("unreachable")
 
 
+class RunOutcome:
+    """The reports of the pairs that ran, and the exit code of each pair."""
+
+    def __init__(self) -> None:
+        self.reports: list[RunReport] = []
+        self.exit_codes: list[int] = []
+
+    def add_report(self, report: RunReport) -> None:
+        """Keep a finished run's report, to print its summary."""
+        self.reports.append(report)
+        self.exit_codes.append(report.exit_code)
+
+    def add_error(self) -> None:
+        """Count a pair whose run raised; its error line is already printed."""
+        self.exit_codes.append(EXIT_ERROR)
+
+
 def print_dry_run_record(record: MappedRecord) -> None:
     """Print one record a dry run would send."""
     payload = json.dumps(record.payload, sort_keys=True, default=str)
@@ -175,9 +220,12 @@ async def run_pairs(
     *,
     dry_run: bool,
     engines: list[SyncEngine] | None = None,
-) -> list[RunReport]:
-    """Run each pair once, in order; a failed pair does not stop the others."""
-    reports: list[RunReport] = []
+) -> RunOutcome:
+    """Run each pair once, in order; a failed pair does not stop the others.
+
+    A pair that raises gets one ``error:`` line on stderr and no summary.
+    """
+    outcome = RunOutcome()
     show_progress = sys.stdout.isatty() and not dry_run
     async with AsyncExitStack() as stack:
         clients = Clients(config, stack)
@@ -199,11 +247,11 @@ async def run_pairs(
                 )
                 if engines is not None:
                     engines.append(engine)
-                reports.append(await engine.run(dry_run=dry_run))
+                outcome.add_report(await engine.run(dry_run=dry_run))
             except _EXPECTED_ERRORS as error:
-                click.echo(f"error: pair {pair.name}: {error}", err=True)
-                reports.append(RunReport(pair.name, None, "failed", error=str(error)))
-    return reports
+                click.echo(f"error: {pair_error_message(pair, error)}", err=True)
+                outcome.add_error()
+    return outcome
 
 
 @click.command("run")
@@ -220,11 +268,12 @@ def run_command(
     """Send new (or changed) Cases of each pair once, then exit."""
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
+    check_pair_secrets(config, pairs)
     with handled_errors(), StateStore(config.state_url) as state:
-        reports = run_async(run_pairs(config, pairs, state, dry_run=dry_run))
-    for report in reports:
+        outcome = run_async(run_pairs(config, pairs, state, dry_run=dry_run))
+    for report in outcome.reports:
         click.echo(report.summary())
-    sys.exit(combined_exit_code([report.exit_code for report in reports]))
+    sys.exit(combined_exit_code(outcome.exit_codes))
 
 
 @click.command("watch")
@@ -250,6 +299,7 @@ def watch_command(
     """
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
+    check_pair_secrets(config, pairs)
     with handled_errors(), StateStore(config.state_url) as state:
         run_async(_watch(config, pairs, state, interval))
     sys.exit(EXIT_OK)
@@ -273,14 +323,28 @@ async def _watch(
 
     while not stop.is_set():
         engines.clear()
-        reports = await run_pairs(config, pairs, state, dry_run=False, engines=engines)
-        for report in reports:
+        outcome = await run_pairs(config, pairs, state, dry_run=False, engines=engines)
+        for report in outcome.reports:
             click.echo(report.summary())
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             continue
     logger.info("watch stopped")
+
+
+_RUN_HEADERS = (
+    "run",
+    "started",
+    "status",
+    "read",
+    "sent",
+    "created",
+    "updated",
+    "dead",
+    "calls src",
+    "calls tgt",
+)
 
 
 @click.command("status")
@@ -290,58 +354,43 @@ def status_command(config_path: Path, log_format: str, verbose: int) -> None:
     config = load(config_path, log_format, verbose)
     with handled_errors(), StateStore(config.state_url) as state:
         open_letters = dict(state.iter_open_dead_letter_counts())
-        console = Console()
         for pair in config.pairs.values():
             cursor = state.cursor(pair.name)
             lag = "never run"
             if cursor is not None:
                 seconds = (utc_now() - parse_datetime(cursor.ts)).total_seconds()
                 lag = f"{int(seconds)} s (cursor {cursor})"
-            console.print(
-                f"[bold]{pair.name}[/bold] {pair.source} -> {pair.target} "
+            click.echo(
+                f"{click.style(pair.name, bold=True)} {pair.source} -> {pair.target} "
                 f"({pair.mode}): lag {lag}; open dead letters "
                 f"{open_letters.get(pair.name, 0)}"
             )
-            table = Table(
-                "run",
-                Column("started", no_wrap=True),
-                Column("status", no_wrap=True),
-                "read",
-                "sent",
-                "created",
-                "updated",
-                "dead",
-                "calls src",
-                "calls tgt",
-            )
+
             runs = state.recent_runs(pair.name)
-            for run in runs:
-                counts = run.counts
-                table.add_row(
+            rows = [
+                [
                     str(run.id),
                     run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                     run.status,
                     *(
                         str(value)
                         for value in (
-                            counts.read,
-                            counts.sent,
-                            counts.created,
-                            counts.updated,
-                            counts.dead_lettered,
-                            counts.source_api_calls,
-                            counts.target_api_calls,
+                            run.counts.read,
+                            run.counts.sent,
+                            run.counts.created,
+                            run.counts.updated,
+                            run.counts.dead_lettered,
+                            run.counts.source_api_calls,
+                            run.counts.target_api_calls,
                         )
                     ),
-                )
-            console.print(table)
+                ]
+                for run in runs
+            ]
+            print_table(_RUN_HEADERS, rows, no_wrap=("started", "status"))
             for run in runs:
                 if run.error:
-                    console.print(
-                        f"run {run.id} {run.status}: {run.error}",
-                        markup=False,
-                        highlight=False,
-                    )
+                    click.echo(f"run {run.id} {run.status}: {run.error}")
 
 
 @click.group("dead-letters")
@@ -366,6 +415,63 @@ def _require_selection(source_ids: tuple[str, ...], select_all: bool) -> None:
         fail("name records with --id SOURCE_ID (repeatable) or pass --all")
 
 
+def _normalized_ids(source_ids: tuple[str, ...]) -> list[str]:
+    # Dead letters store 18-character Ids; accept the 15-character form too.
+    ids = [
+        to_18(value) if len(value) == 15 and is_valid_id(value) else value
+        for value in source_ids
+    ]
+    return list(dict.fromkeys(ids))
+
+
+def match_open_dead_letters(
+    state: StateStore, pairs: list[PairConfig], source_ids: list[str]
+) -> dict[str, list[str]]:
+    """Return, per pair name, which of the source Ids have an open dead letter.
+
+    Each Id that matches no open dead letter of the selected pairs is named on
+    stderr, as a warning, or as an error with exit code 2 when no Id matches.
+    """
+    matched: dict[str, list[str]] = {}
+    for pair in pairs:
+        letters = state.dead_letters(pair.name, status="open", source_ids=source_ids)
+        matched[pair.name] = [letter.source_id for letter in letters]
+
+    found = {source_id for ids in matched.values() for source_id in ids}
+    prefix = "warning" if found else "error"
+    for source_id in source_ids:
+        if source_id not in found:
+            reason = _unmatched_reason(state, pairs, source_id)
+            click.echo(f"{prefix}: --id {source_id}: {reason}", err=True)
+    if not found:
+        sys.exit(EXIT_ERROR)
+    return matched
+
+
+def _unmatched_reason(
+    state: StateStore, pairs: list[PairConfig], source_id: str
+) -> str:
+    names = ", ".join(pair.name for pair in pairs)
+    for pair in pairs:
+        for letter in state.dead_letters(
+            pair.name, status=None, source_ids=[source_id]
+        ):
+            return f"its dead letter in pair {pair.name} is {letter.status}, not open"
+    return f"no dead letter with this source Id in pair {names}"
+
+
+_DEAD_LETTER_HEADERS = (
+    "pair",
+    "source Id",
+    "status",
+    "errorCode",
+    "fields",
+    "attempts",
+    "last seen",
+    "message",
+)
+
+
 @dead_letters_group.command("list")
 @click.option("--pair", "pair_names", multiple=True, help="Pair name.")
 @click.option("--id", "source_ids", multiple=True, help="Source Case Id.")
@@ -383,24 +489,15 @@ def list_command(
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
     with handled_errors(), StateStore(config.state_url) as state:
-        table = Table(
-            "pair",
-            "source Id",
-            "status",
-            "errorCode",
-            "fields",
-            "attempts",
-            "last seen",
-            "message",
-        )
+        rows: list[list[str]] = []
         for pair in pairs:
             letters = state.dead_letters(
                 pair.name,
                 status=None if select_all else "open",
                 source_ids=list(source_ids) or None,
             )
-            for letter in letters:
-                table.add_row(
+            rows.extend(
+                [
                     pair.name,
                     letter.source_id,
                     letter.status,
@@ -409,8 +506,10 @@ def list_command(
                     str(letter.attempts),
                     letter.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
                     letter.message,
-                )
-        Console(width=200).print(table)
+                ]
+                for letter in letters
+            )
+        print_table(_DEAD_LETTER_HEADERS, rows, no_wrap=("source Id", "last seen"))
 
 
 @dead_letters_group.command("retry")
@@ -429,17 +528,20 @@ def retry_command(
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
 
-    async def retry_all() -> int:
+    async def retry_all(selected: dict[str, list[str]] | None) -> int:
         failing = 0
         async with AsyncExitStack() as stack:
             clients = Clients(config, stack)
             for pair in pairs:
+                ids = None if selected is None else selected[pair.name]
+                if ids == []:
+                    continue
                 report = await retry_dead_letters(
                     pair,
                     await clients.get(pair.source),
                     await clients.get(pair.target),
                     state,
-                    list(source_ids) or None,
+                    ids,
                 )
                 click.echo(
                     f"pair {pair.name}: retried {report.attempted}, resolved "
@@ -449,8 +551,13 @@ def retry_command(
                 failing += report.still_failing + report.not_found
         return failing
 
+    check_pair_secrets(config, pairs)
     with handled_errors(), StateStore(config.state_url) as state:
-        failing = run_async(retry_all())
+        selected = None
+        if source_ids:
+            ids = _normalized_ids(source_ids)
+            selected = match_open_dead_letters(state, pairs, ids)
+        failing = run_async(retry_all(selected))
     sys.exit(EXIT_DEAD_LETTERS if failing else EXIT_OK)
 
 
@@ -470,10 +577,16 @@ def discard_command(
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
     with handled_errors(), StateStore(config.state_url) as state:
+        selected = None
+        if source_ids:
+            selected = match_open_dead_letters(
+                state, pairs, _normalized_ids(source_ids)
+            )
         for pair in pairs:
-            ids = list(source_ids) or [
-                letter.source_id for letter in state.dead_letters(pair.name)
-            ]
+            if selected is None:
+                ids = [letter.source_id for letter in state.dead_letters(pair.name)]
+            else:
+                ids = selected[pair.name]
             changed = state.set_dead_letter_status(pair.name, ids, "discarded")
             click.echo(f"pair {pair.name}: discarded {changed} dead letters")
 
@@ -490,28 +603,31 @@ def check_command(
 
     async def check_all() -> int:
         errors = 0
-        table = Table("pair", "severity", "org", "field", "problem")
+        rows: list[list[str]] = []
         async with AsyncExitStack() as stack:
             clients = Clients(config, stack)
             for pair in pairs:
                 findings = await check_pair(
                     pair, await clients.get(pair.source), await clients.get(pair.target)
                 )
-                for finding in findings:
-                    table.add_row(
+                rows.extend(
+                    [
                         pair.name,
                         finding.severity,
                         finding.org,
                         finding.field,
                         finding.problem,
-                    )
+                    ]
+                    for finding in findings
+                )
                 errors += sum(1 for f in findings if f.severity == ERROR)
                 if not findings:
                     click.echo(f"pair {pair.name}: no problems found")
-        if table.row_count:
-            Console(width=200).print(table)
+        if rows:
+            print_table(("pair", "severity", "org", "field", "problem"), rows)
         return errors
 
+    check_pair_secrets(config, pairs)
     errors = run_async(check_all())
     sys.exit(EXIT_DEAD_LETTERS if errors else EXIT_OK)
 
