@@ -124,15 +124,15 @@ def test_config_errors_exit_2_with_one_line(
 
 
 @pytest.mark.parametrize(
-    ("kind", "expected"),
+    ("kind", "expected", "exit_code"),
     [
-        ("missing_secret", "FAILED: connection 'a'"),
-        ("unknown_org", "unknown org 'c'"),
-        ("wrong_ca", "FAILED: connection 'a'"),
+        ("missing_secret", "FAILED: connection 'a'", 1),
+        ("unknown_org", "error: [pairs.p] target: unknown org 'c'", EXIT_ERROR),
+        ("wrong_ca", "FAILED: connection 'a'", 1),
     ],
 )
 def test_orgs_command_reports_failures(
-    emulated_org: EmulatedOrg, tmp_path: Path, kind: str, expected: str
+    emulated_org: EmulatedOrg, tmp_path: Path, kind: str, expected: str, exit_code: int
 ) -> None:
     # `orgbridge orgs` once crashed with a TypeError when every connection failed.
     values = placeholders(emulated_org, tmp_path)
@@ -155,7 +155,7 @@ def test_orgs_command_reports_failures(
         check=False,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    assert result.returncode == exit_code, output
     assert expected in output
     assert "Traceback" not in output
     assert not any(secret in output for secret in SECRETS)

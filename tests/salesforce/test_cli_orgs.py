@@ -47,5 +47,15 @@ client_secret = {{ env = "ORGS_UNSET_SECRET" }}
 
 def test_orgs_missing_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["orgs", "--config", str(tmp_path / "no.toml")])
-    assert result.exit_code == 1
-    assert "not found" in result.output
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: config file")
+    assert "not found" in result.stderr
+    assert result.stdout == ""
+
+
+def test_orgs_reads_group_config(tmp_path: Path) -> None:
+    config = tmp_path / "orgbridge.toml"
+    config.write_text("[state]\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "orgs"])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {config} defines no [orgs.NAME] tables\n"

@@ -1,4 +1,8 @@
-"""``orgbridge orgs`` (check every connection) and ``orgbridge login NAME``."""
+"""``orgbridge orgs`` (check every connection) and ``orgbridge login NAME``.
+
+Exit codes as for the sync commands: 0 all good, 1 ``orgs`` found a connection
+that fails, 2 config or usage error (one ``error:`` line on stderr).
+"""
 
 import asyncio
 import webbrowser
@@ -6,8 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from orgbridge.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from orgbridge.cli.options import GlobalOptions
+from orgbridge.cli.output import fail
+from orgbridge.config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
 from orgbridge.salesforce.auth.login import login as run_login
 from orgbridge.salesforce.client import SalesforceClient
 from orgbridge.salesforce.connections import ConnectionConfig
@@ -22,6 +29,24 @@ CONFIG_OPTION = click.option(
     show_default=True,
     help="The orgbridge config file that defines [orgs.NAME] connections.",
 )
+
+
+def load_orgs_config(config_path: Path) -> AppConfig:
+    """Read the config file; exit 2 with one error line when it is invalid.
+
+    ``orgbridge --config FILE orgs`` reads FILE, as the sync commands do, unless
+    the command's own --config is given.
+    """
+    ctx = click.get_current_context()
+    group = ctx.find_object(GlobalOptions)
+    if group is not None and (
+        ctx.get_parameter_source("config_path") == ParameterSource.DEFAULT
+    ):
+        config_path = group.config_path
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @dataclass(frozen=True)
@@ -95,12 +120,9 @@ def _print_table(statuses: list[OrgStatus]) -> None:
 @CONFIG_OPTION
 def orgs_command(config_path: Path) -> None:
     """Check every connection: who it logs in as and the API calls left today."""
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = load_orgs_config(config_path)
     if not config.orgs:
-        raise click.ClickException(f"{config_path} defines no [orgs.NAME] tables")
+        fail(f"{config.path or config_path} defines no [orgs.NAME] tables")
 
     async def check_all() -> list[OrgStatus]:
         return list(
@@ -139,16 +161,11 @@ def login_command(
     name: str, config_path: Path, port: int | None, no_browser: bool, timeout: float
 ) -> None:
     """Log in to connection NAME in a browser and store its refresh token."""
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = load_orgs_config(config_path)
     connection = config.orgs.get(name)
     if connection is None:
         known = ", ".join(sorted(config.orgs)) or "none"
-        raise click.ClickException(
-            f"no connection {name!r} in {config_path}; known: {known}"
-        )
+        fail(f"no connection {name!r} in {config.path or config_path}; known: {known}")
 
     def announce(url: str) -> None:
         click.echo(f"Open this URL to log in to {name}:\n\n  {url}\n", err=True)
@@ -165,7 +182,7 @@ def login_command(
             )
         )
     except SalesforceError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     click.echo(f"Logged in to {name}; refresh token stored in {result.stored_in}")
 
 
