@@ -20,12 +20,15 @@ def check_references(
     schema: SObjectSchema,
     values: dict[str, Any],
 ) -> None:
-    """Resolve every lookup value to an 18-character Id of a live record, in place."""
+    """Resolve every lookup value to an 18-character Id of a live record, in place.
+
+    ``values`` is keyed by field API names, as coerce_fields returns them.
+    """
+    references = schema.reference_field_names
     for name, value in values.items():
-        field = schema.field(name)
-        if field is None or field.type != "reference" or not value:
+        if name not in references or not value:
             continue
-        values[name] = _resolve_reference(db, org, field, value)
+        values[name] = _resolve_reference(db, org, schema.fields[name], value)
 
 
 def _resolve_reference(
@@ -61,16 +64,24 @@ def check_unique(
     values: dict[str, Any],
     *,
     own_id: str | None,
+    checked: tuple[str, Any] | None = None,
 ) -> None:
     """Raise DUPLICATE_VALUE when a unique field's value is on another live record.
 
     Deleted records do not hold their unique values, so an upsert that finds no live
     match can create the record again, and undelete checks the values anew.
+    ``checked`` names a (field, value) pair the caller has just found on no live
+    record, such as the external ID of an upsert that creates. That pair is not
+    queried again. ``values`` is keyed by field API names, as coerce_fields
+    returns them.
     """
+    unique = schema.unique_field_names
     for name, value in values.items():
-        field = schema.field(name)
-        if field is None or not field.unique or value in (None, ""):
+        if name not in unique or value in (None, ""):
             continue
+        if checked is not None and checked == (name, value):
+            continue
+        field = schema.fields[name]
         row = db.execute(
             f'SELECT "Id" FROM {schema.table} WHERE {match_condition(field)} '
             f'AND "Id" IS NOT ? AND {live_condition(schema)} LIMIT 1',

@@ -208,6 +208,25 @@ class SObjectSchema:
     def _stored_fields(self) -> tuple[FieldSchema, ...]:
         return tuple(f for f in self.fields.values() if not f.is_compound)
 
+    @cached_property
+    def unique_field_names(self) -> frozenset[str]:
+        """API names of the fields whose describe sets ``unique``."""
+        return frozenset(f.name for f in self._stored_fields if f.unique)
+
+    @cached_property
+    def reference_field_names(self) -> frozenset[str]:
+        """API names of the lookup fields (type ``reference``)."""
+        return frozenset(f.name for f in self._stored_fields if f.type == "reference")
+
+    @cached_property
+    def required_fields(self) -> tuple[FieldSchema, ...]:
+        """Fields a create must set, which are createable, not nillable, no default."""
+        return tuple(
+            f
+            for f in self._stored_fields
+            if f.createable and not f.nillable and not f.defaulted_on_create
+        )
+
     def reference_field_for(self, relationship_name: str) -> FieldSchema | None:
         """Find the lookup field behind a parent relationship name, such as Account."""
         lowered = relationship_name.lower()

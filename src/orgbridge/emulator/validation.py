@@ -101,12 +101,8 @@ def check_required(sobject: SObjectSchema, values: dict[str, Any]) -> None:
     """Raise REQUIRED_FIELD_MISSING for required fields absent or null on create."""
     missing = [
         f.name
-        for f in sobject.stored_fields()
-        if f.createable
-        and not f.nillable
-        and not f.defaulted_on_create
-        and f.type != "boolean"
-        and values.get(f.name) in (None, "")
+        for f in sobject.required_fields
+        if f.type != "boolean" and values.get(f.name) in (None, "")
     ]
     if missing:
         raise RecordError(
@@ -176,7 +172,7 @@ def _text(field: FieldSchema, raw: Any) -> str:
     if (
         field.type == "picklist"
         and field.restricted_picklist
-        and text not in field.picklist_values
+        and text not in field.picklist_value_set
     ):
         raise RecordError(
             400,
