@@ -74,6 +74,14 @@ class RecordStore:
         self._stamp: str | None = None
         self._pending_writes = 0
         self.records_written = 0
+        # Sequences (record Ids, CaseNumber) are read once per transaction and
+        # written back at its commit. _sequence_next maps a sequence to the next
+        # value to hand out, _sequence_stored to the value of its _sequences row
+        # when it was read, or None when it had no row.
+        self._sequence_next: dict[str, int] = {}
+        self._sequence_stored: dict[str, int | None] = {}
+        self._create_defaults: dict[str, dict[str, Any]] = {}
+        self._insert_sql: dict[tuple[str, ...], str] = {}
 
     def initialize(self) -> None:
         """Create the tables; safe to call again on a reopened database file."""
@@ -84,21 +92,28 @@ class RecordStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Run writes atomically; a nested call is a savepoint inside the outer one."""
-        if self._depth == 0:
+        outermost = self._depth == 0
+        if outermost:
             self._db.execute("BEGIN IMMEDIATE")
             self._stamp = format_datetime(self._clock())
             self._pending_writes = 0
+            self._sequence_next.clear()
+            self._sequence_stored.clear()
         savepoint = f"sp{self._depth}"
-        if self._depth > 0:
+        if not outermost:
             self._db.execute(f"SAVEPOINT {savepoint}")
         self._depth += 1
         written_before = self._pending_writes
+        sequences_before = dict(self._sequence_next)
         try:
             yield
+            if outermost:
+                self._write_sequences()
         except BaseException:
             self._depth -= 1
             self._pending_writes = written_before
-            if self._depth == 0:
+            self._sequence_next = sequences_before
+            if outermost:
                 self._db.execute("ROLLBACK")
                 self._stamp = None
             else:
@@ -106,7 +121,7 @@ class RecordStore:
                 self._db.execute(f"RELEASE {savepoint}")
             raise
         self._depth -= 1
-        if self._depth == 0:
+        if outermost:
             self._db.execute("COMMIT")
             self._stamp = None
             self.records_written += self._pending_writes
@@ -116,42 +131,14 @@ class RecordStore:
     def create(self, sobject: str, fields: dict[str, Any], *, user_id: str) -> str:
         """Insert a record and return its 18-character Id."""
         with self.transaction():
-            schema = self._sobject(sobject)
-            values = coerce_fields(schema, fields, creating=True)
-            comment = values.pop("Comments", None) if schema.name == "Case" else None
-            check_references(self._db, self._schema, schema, values)
-            self._apply_create_defaults(schema, values, user_id)
-            check_required(schema, values)
-            check_unique(self._db, schema, values, own_id=None)
-
-            record_id = make_id(schema.key_prefix, self._config.pod, self._next(schema))
-            values["Id"] = record_id
-            self._insert(schema, values)
-            self._pending_writes += 1
-            if comment:
-                self.create(
-                    "CaseComment",
-                    {"ParentId": record_id, "CommentBody": comment},
-                    user_id=user_id,
-                )
-        logger.debug("created %s %s", schema.name, record_id)
-        return record_id
+            return self._create(self._sobject(sobject), fields, user_id)
 
     def update(
         self, sobject: str, record_id: str, fields: dict[str, Any], *, user_id: str
     ) -> None:
         """Update a live record's fields (NOT_FOUND or ENTITY_IS_DELETED otherwise)."""
         with self.transaction():
-            schema = self._sobject(sobject)
-            record_id = self._live_id(schema, record_id)
-            values = coerce_fields(schema, fields, creating=False)
-            values.pop("Comments", None)
-            check_not_nulled(schema, values)
-            check_references(self._db, self._schema, schema, values)
-            check_unique(self._db, schema, values, own_id=record_id)
-            self._apply_update_defaults(schema, values, user_id, record_id)
-            self._update_row(schema, record_id, values)
-            self._pending_writes += 1
+            self._update(self._sobject(sobject), record_id, fields, user_id)
 
     def upsert(
         self,
@@ -179,17 +166,21 @@ class RecordStore:
                 )
 
         with self.transaction():
-            matches = self.find_by_external_id(schema.name, key_field.name, value)
+            matches = self._find_ids(schema, key_field, value)
             if len(matches) > 1:
                 raise MultipleMatchesError(matches)
             if matches:
-                self.update(schema.name, matches[0], fields, user_id=user_id)
+                self._update(schema, matches[0], fields, user_id)
                 return UpsertOutcome(matches[0], created=False)
 
             body = dict(fields)
+            checked: tuple[str, str] | None = None
             if key_field.name != "Id":
                 body[key_field.name] = value
-            return UpsertOutcome(self.create(schema.name, body, user_id=user_id), True)
+                # The query above found no live record with this value.
+                checked = (key_field.name, value)
+            record_id = self._create(schema, body, user_id, checked=checked)
+            return UpsertOutcome(record_id, created=True)
 
     def delete(self, sobject: str, record_id: str, *, user_id: str) -> None:
         """Mark a record deleted; it stays visible to queryAll."""
@@ -243,7 +234,11 @@ class RecordStore:
     def find_by_external_id(self, sobject: str, field: str, value: str) -> list[str]:
         """Return the Ids of live records whose field matches, as upsert matches."""
         schema = self._sobject(sobject)
-        key_field = self._external_id_field(schema, field)
+        return self._find_ids(schema, self._external_id_field(schema, field), value)
+
+    def _find_ids(
+        self, schema: SObjectSchema, key_field: FieldSchema, value: str
+    ) -> list[str]:
         if key_field.name == "Id":
             try:
                 value = to_18(value)
@@ -287,6 +282,48 @@ class RecordStore:
 
     # Helpers below run inside a transaction opened by the public methods.
 
+    def _create(
+        self,
+        schema: SObjectSchema,
+        fields: dict[str, Any],
+        user_id: str,
+        *,
+        checked: tuple[str, str] | None = None,
+    ) -> str:
+        values = coerce_fields(schema, fields, creating=True)
+        comment = values.pop("Comments", None) if schema.name == "Case" else None
+        check_references(self._db, self._schema, schema, values)
+        self._apply_create_defaults(schema, values, user_id)
+        check_required(schema, values)
+        check_unique(self._db, schema, values, own_id=None, checked=checked)
+
+        record_id = make_id(schema.key_prefix, self._config.pod, self._next(schema))
+        values["Id"] = record_id
+        self._insert(schema, values)
+        self._pending_writes += 1
+        if comment:
+            comment_fields = {"ParentId": record_id, "CommentBody": comment}
+            self._create(self._sobject("CaseComment"), comment_fields, user_id)
+        logger.debug("created %s %s", schema.name, record_id)
+        return record_id
+
+    def _update(
+        self,
+        schema: SObjectSchema,
+        record_id: str,
+        fields: dict[str, Any],
+        user_id: str,
+    ) -> None:
+        record_id = self._live_id(schema, record_id)
+        values = coerce_fields(schema, fields, creating=False)
+        values.pop("Comments", None)
+        check_not_nulled(schema, values)
+        check_references(self._db, self._schema, schema, values)
+        check_unique(self._db, schema, values, own_id=record_id)
+        self._apply_update_defaults(schema, values, user_id, record_id)
+        self._update_row(schema, record_id, values)
+        self._pending_writes += 1
+
     def _sobject(self, name: str) -> SObjectSchema:
         schema = self._schema.sobject(name)
         if schema is None:
@@ -302,26 +339,35 @@ class RecordStore:
         return self._sequence(f"id:{schema.name}", 1)
 
     def _sequence(self, name: str, start: int) -> int:
-        row = self._db.execute(
-            "SELECT value FROM _sequences WHERE name = ?", (name,)
-        ).fetchone()
-        value = start if row is None else int(row[0])
-        self._db.execute(
-            "INSERT OR REPLACE INTO _sequences VALUES (?, ?)", (name, value + 1)
-        )
+        """Hand out a sequence's next value; transaction() stores it at commit."""
+        value = self._sequence_next.get(name)
+        if value is None:
+            row = self._db.execute(
+                "SELECT value FROM _sequences WHERE name = ?", (name,)
+            ).fetchone()
+            stored = None if row is None else int(row[0])
+            self._sequence_stored[name] = stored
+            value = start if stored is None else stored
+        self._sequence_next[name] = value + 1
         return value
+
+    def _write_sequences(self) -> None:
+        changed = [
+            (name, value)
+            for name, value in self._sequence_next.items()
+            if value != self._sequence_stored.get(name)
+        ]
+        if changed:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO _sequences VALUES (?, ?)", changed
+            )
 
     def _apply_create_defaults(
         self, schema: SObjectSchema, values: dict[str, Any], user_id: str
     ) -> None:
         stamp = self._now()
-        for field in schema.stored_fields():
-            if field.name in values:
-                continue
-            if field.type == "boolean":
-                values[field.name] = 0
-            elif field.type == "picklist" and field.default_picklist_value:
-                values[field.name] = field.default_picklist_value
+        for name, default in self._defaults_for(schema).items():
+            values.setdefault(name, default)
         values.update(
             {
                 "IsDeleted": 0,
@@ -339,8 +385,22 @@ class RecordStore:
             start = self._config.case_number_start
             values["CaseNumber"] = f"{self._sequence('CaseNumber', start):08d}"
             self._derive_closed(values, previous_closed=False, stamp=stamp)
-        for name in [k for k in values if schema.field(k) is None]:
+        # Keys are API names here, so an exact lookup finds every known field.
+        for name in [k for k in values if k not in schema.fields]:
             del values[name]
+
+    def _defaults_for(self, schema: SObjectSchema) -> dict[str, Any]:
+        """Return the values of fields a create leaves out: 0 (false), a default."""
+        defaults = self._create_defaults.get(schema.name)
+        if defaults is None:
+            defaults = {}
+            for field in schema.stored_fields():
+                if field.type == "boolean":
+                    defaults[field.name] = 0
+                elif field.type == "picklist" and field.default_picklist_value:
+                    defaults[field.name] = field.default_picklist_value
+            self._create_defaults[schema.name] = defaults
+        return defaults
 
     def _apply_update_defaults(
         self,
@@ -378,13 +438,14 @@ class RecordStore:
             values["ClosedDate"] = None
 
     def _insert(self, schema: SObjectSchema, values: dict[str, Any]) -> None:
-        names = list(values)
-        columns = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        self._db.execute(
-            f"INSERT INTO {schema.table} ({columns}) VALUES ({marks})",
-            [values[n] for n in names],
-        )
+        key = (schema.name, *values)
+        sql = self._insert_sql.get(key)
+        if sql is None:
+            columns = ", ".join(f'"{n}"' for n in values)
+            marks = ", ".join("?" for _ in values)
+            sql = f"INSERT INTO {schema.table} ({columns}) VALUES ({marks})"
+            self._insert_sql[key] = sql
+        self._db.execute(sql, list(values.values()))
 
     def _update_row(
         self, schema: SObjectSchema, record_id: str, values: dict[str, Any]
@@ -408,12 +469,16 @@ class RecordStore:
         return full_id
 
     def _live_id(self, schema: SObjectSchema, record_id: str) -> str:
-        full_id = self._known_id(schema, record_id)
-        if schema.field("IsDeleted") is None:
-            return full_id
+        try:
+            full_id = to_18(record_id)
+        except InvalidIdError:
+            raise RecordError(404, "NOT_FOUND", _NOT_FOUND, []) from None
+        deleted = '"IsDeleted"' if schema.field("IsDeleted") is not None else "0"
         row = self._db.execute(
-            f'SELECT "IsDeleted" FROM {schema.table} WHERE "Id" = ?', (full_id,)
+            f'SELECT {deleted} FROM {schema.table} WHERE "Id" = ?', (full_id,)
         ).fetchone()
+        if row is None:
+            raise RecordError(404, "NOT_FOUND", _NOT_FOUND, [])
         if row[0]:
             raise RecordError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
         return full_id
