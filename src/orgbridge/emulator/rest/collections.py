@@ -30,6 +30,7 @@ ROLLED_BACK = {
 }
 
 # One record's write: returns the result entry of a success, raises RecordError.
+# It makes at most one store call, and only after every check that can fail.
 RecordWrite = Callable[[Any], dict[str, Any]]
 
 
@@ -107,17 +108,21 @@ def _write_all(call: Call, write: RecordWrite) -> Result:
 
 
 def _one(call: Call, write: RecordWrite, record: Any) -> dict[str, Any]:
+    """Run one record's write and return its result entry.
+
+    A RecordWrite makes one store call, which the store runs in its own savepoint,
+    so a failed record leaves no partial write behind.
+    """
     try:
-        with call.runtime.store.transaction():
-            if call.runtime.faults.lock_row_fault():
-                raise RecordError(
-                    400,
-                    "UNABLE_TO_LOCK_ROW",
-                    "unable to obtain exclusive access to this record or 1 records: "
-                    + _target_id(record),
-                    [],
-                )
-            return write(record)
+        if call.runtime.faults.lock_row_fault():
+            raise RecordError(
+                400,
+                "UNABLE_TO_LOCK_ROW",
+                "unable to obtain exclusive access to this record or 1 records: "
+                + _target_id(record),
+                [],
+            )
+        return write(record)
     except RecordError as error:
         return _failure(error.error_code, error.message, error.fields)
     except MultipleMatchesError as error:
