@@ -136,7 +136,9 @@ def test_peak_rss_is_childs_own(tmp_path: Path) -> None:
 def test_import_baselines_measured(bench_results: dict[str, Any]) -> None:
     baselines = bench_results["import_baselines"]
 
-    assert 0 < baselines["import simple_salesforce"] < baselines["orgbridge --help"]
+    # orgbridge --help imports no command module, so either may start smaller.
+    assert baselines["import simple_salesforce"] > 0
+    assert baselines["orgbridge --help"] > 0
 
 
 @pytest.mark.slow
