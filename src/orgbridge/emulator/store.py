@@ -56,7 +56,14 @@ class UpsertOutcome:
 
 
 class RecordStore:
-    """Record reads and writes for one org, on the org's SQLite connection."""
+    """Record reads and writes for one org, on the org's SQLite connection.
+
+    create, update and upsert run every check before their one write statement,
+    so a failure leaves the database as it was, and inside a caller's transaction
+    they need no savepoint of their own. A Case with Comments writes its
+    CaseComment inside a savepoint. A write path with a second statement must use
+    ``transaction()``.
+    """
 
     def __init__(
         self,
@@ -128,16 +135,38 @@ class RecordStore:
         else:
             self._db.execute(f"RELEASE {savepoint}")
 
+    @contextmanager
+    def _record_write(self) -> Iterator[None]:
+        """Run a one-statement write in a new transaction or in the caller's one.
+
+        Inside the caller's transaction no savepoint is needed (see the class
+        docstring), but a failure still restores the sequence values and the write
+        count that the write took.
+        """
+        if self._depth == 0:
+            with self.transaction():
+                yield
+            return
+
+        written_before = self._pending_writes
+        sequences_before = dict(self._sequence_next)
+        try:
+            yield
+        except BaseException:
+            self._pending_writes = written_before
+            self._sequence_next = sequences_before
+            raise
+
     def create(self, sobject: str, fields: dict[str, Any], *, user_id: str) -> str:
         """Insert a record and return its 18-character Id."""
-        with self.transaction():
+        with self._record_write():
             return self._create(self._sobject(sobject), fields, user_id)
 
     def update(
         self, sobject: str, record_id: str, fields: dict[str, Any], *, user_id: str
     ) -> None:
         """Update a live record's fields (NOT_FOUND or ENTITY_IS_DELETED otherwise)."""
-        with self.transaction():
+        with self._record_write():
             self._update(self._sobject(sobject), record_id, fields, user_id)
 
     def upsert(
@@ -154,8 +183,9 @@ class RecordStore:
         key_field = self._external_id_field(schema, external_id_field)
         # Salesforce documents only that an Id or the external ID field in the body
         # is an error. NOTE: the errorCode and message here are not confirmed.
+        forbidden = ("id", key_field.name.lower())
         for name in fields:
-            if name.lower() in ("id", key_field.name.lower()):
+            if name.lower() in forbidden:
                 raise RecordError(
                     400,
                     "INVALID_FIELD",
@@ -165,7 +195,7 @@ class RecordStore:
                     [name],
                 )
 
-        with self.transaction():
+        with self._record_write():
             matches = self._find_ids(schema, key_field, value)
             if len(matches) > 1:
                 raise MultipleMatchesError(matches)
@@ -299,11 +329,17 @@ class RecordStore:
 
         record_id = make_id(schema.key_prefix, self._config.pod, self._next(schema))
         values["Id"] = record_id
-        self._insert(schema, values)
-        self._pending_writes += 1
         if comment:
-            comment_fields = {"ParentId": record_id, "CommentBody": comment}
-            self._create(self._sobject("CaseComment"), comment_fields, user_id)
+            # The comment's checks run after the Case is written, so the two
+            # writes need a savepoint to succeed or fail together.
+            with self.transaction():
+                self._insert(schema, values)
+                self._pending_writes += 1
+                comment_fields = {"ParentId": record_id, "CommentBody": comment}
+                self._create(self._sobject("CaseComment"), comment_fields, user_id)
+        else:
+            self._insert(schema, values)
+            self._pending_writes += 1
         logger.debug("created %s %s", schema.name, record_id)
         return record_id
 
@@ -339,7 +375,7 @@ class RecordStore:
         return self._sequence(f"id:{schema.name}", 1)
 
     def _sequence(self, name: str, start: int) -> int:
-        """Hand out a sequence's next value; transaction() stores it at commit."""
+        """Return a sequence's next value, which transaction() stores at commit."""
         value = self._sequence_next.get(name)
         if value is None:
             row = self._db.execute(
