@@ -31,8 +31,18 @@ HEAVY_FOR_HELP = (
     "trustme",
     "uvicorn",
 )
-# The emulator server, which ``orgbridge run`` against running orgs never starts.
-EMULATOR_PACKAGES = ("starlette", "trustme", "uvicorn", "orgbridge.emulator")
+# Packages a sync command loads only when it needs them: the emulator server
+# (never, against running orgs), Alembic (when the state schema is behind) and
+# PyJWT with cryptography (for a jwt_bearer connection).
+LOADED_ON_DEMAND = (
+    "alembic",
+    "cryptography",
+    "jwt",
+    "orgbridge.emulator",
+    "starlette",
+    "trustme",
+    "uvicorn",
+)
 
 # Runs the console entry point with the given argv and prints to stderr, as its
 # last line, the JSON list of loaded modules that fall under the given prefixes.
@@ -89,11 +99,11 @@ def test_help_imports_no_command_module(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["run", "status", "check"])
-def test_sync_command_skips_emulator(tmp_path: Path, command: str) -> None:
+def test_sync_command_defers_imports(tmp_path: Path, command: str) -> None:
     # The config file is missing, so the command exits 2 right after the imports
     # that a real run would also make.
     child, modules = loaded_modules(
-        (*EMULATOR_PACKAGES, "orgbridge.cli.sync"), [command], tmp_path
+        (*LOADED_ON_DEMAND, "orgbridge.cli.sync"), [command], tmp_path
     )
 
     assert child.returncode == 2, child.stderr
