@@ -113,9 +113,33 @@ def unique_values(
 
 def match_condition(field: FieldSchema) -> str:
     """Build the SQL condition matching a field's value as Salesforce compares it."""
-    if field.case_sensitive or field.type == "id":
+    if _compared_with_case(field):
         return f'"{field.name}" = ?'
     return f'"{field.name}" = ? COLLATE NOCASE'
+
+
+def nocase_index_ddl(org: OrgSchema) -> list[str]:
+    """Build CREATE INDEX statements for the case-insensitive lookups.
+
+    schema.ddl() indexes unique and external ID fields by their stored text, an
+    index a ``COLLATE NOCASE`` condition cannot use, so each upsert and unique
+    check on a case-insensitive field would scan the whole table.
+    """
+    statements: list[str] = []
+    for sobject in org.sobjects.values():
+        for field in sobject.stored_fields():
+            if not (field.external_id or field.unique) or _compared_with_case(field):
+                continue
+            index = f"ix_{sobject.name}_{field.name}_nocase"
+            statements.append(
+                f'CREATE INDEX IF NOT EXISTS "{index}" ON {sobject.table} '
+                f'("{field.name}" COLLATE NOCASE)'
+            )
+    return statements
+
+
+def _compared_with_case(field: FieldSchema) -> bool:
+    return field.case_sensitive or field.type == "id"
 
 
 def live_condition(schema: SObjectSchema) -> str:

@@ -22,6 +22,7 @@ from orgbridge.emulator.integrity import (
     check_unique,
     live_condition,
     match_condition,
+    nocase_index_ddl,
     unique_values,
 )
 from orgbridge.emulator.schema import FieldSchema, OrgSchema, SObjectSchema
@@ -92,7 +93,8 @@ class RecordStore:
 
     def initialize(self) -> None:
         """Create the tables; safe to call again on a reopened database file."""
-        for statement in (*self._schema.ddl(), *_INTERNAL_DDL):
+        ddl = (*self._schema.ddl(), *nocase_index_ddl(self._schema), *_INTERNAL_DDL)
+        for statement in ddl:
             self._db.execute(statement)
         self._seed_users()
 
