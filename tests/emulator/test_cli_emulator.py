@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from orgbridge.cli.main import cli
 
 START = "from orgbridge.cli.main import main; main()"
+LABELS = ("instance URL", "plain HTTP URL", "CA bundle", "admin token")
 
 
 def read_until_admin_token(process: subprocess.Popen[str]) -> dict[str, str]:
@@ -20,7 +21,10 @@ def read_until_admin_token(process: subprocess.Popen[str]) -> dict[str, str]:
     assert process.stdout is not None
     printed: dict[str, str] = {}
     for line in process.stdout:
-        label, _, value = line.strip().partition(": ")[2].rpartition(" ")
+        label, _, value = line.strip().partition(": ")
+        if label not in LABELS:
+            process.kill()
+            pytest.fail(f"unexpected line {line!r}; expected LABEL: VALUE")
         printed[label] = value
         if label == "admin token":
             return printed
@@ -51,6 +55,7 @@ def test_emulator_serves_until_sigterm(tmp_path: Path) -> None:
             process.kill()
             process.wait()
 
+    assert list(printed) == ["instance URL", "CA bundle", "admin token"]
     assert printed["instance URL"].startswith("https://127.0.0.1:")
     assert token.status_code == 200
     assert process.returncode == 0

@@ -91,7 +91,7 @@ def emulator(
                 tls_dir=tls_dir,
             )
             with org:
-                _print_org(config.name, org)
+                _print_org(None, org)
                 _wait_for_signal()
     except (OrgConfigError, EmulatorStartError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -130,12 +130,19 @@ def _serve_set(
         _wait_for_signal()
 
 
-def _print_org(name: str, org: EmulatedOrg) -> None:
-    click.echo(f"org {name}: instance URL {org.instance_url}")
+def _print_org(name: str | None, org: EmulatedOrg) -> None:
+    """Print how to reach an org: ``instance URL: URL``, or with several orgs
+    ``org NAME: instance URL URL``.
+    """
+    lines = [("instance URL", org.instance_url)]
     if org.http_url is not None:
-        click.echo(f"org {name}: plain HTTP {org.http_url}")
-    click.echo(f"org {name}: CA bundle {org.ca_bundle}")
-    click.echo(f"org {name}: admin token {org.admin_token}")
+        lines.append(("plain HTTP URL", org.http_url))
+    lines += [("CA bundle", str(org.ca_bundle)), ("admin token", org.admin_token)]
+    for label, value in lines:
+        if name is None:
+            click.echo(f"{label}: {value}")
+        else:
+            click.echo(f"org {name}: {label} {value}")
 
 
 def _wait_for_signal() -> None:
