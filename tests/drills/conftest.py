@@ -7,6 +7,7 @@ reusing the orgs, clock and secrets of the sync tests.
 """
 
 import dataclasses
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def admin(org: EmulatedOrg, method: str, path: str, **kwargs: Any) -> Any:
         method,
         org.instance_url + path,
         headers={"Authorization": f"Bearer {org.admin_token}"},
-        verify=str(org.ca_bundle),
+        verify=ssl.create_default_context(cafile=str(org.ca_bundle)),
         **kwargs,
     )
     response.raise_for_status()

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -74,7 +75,10 @@ def org(
 
 
 def http(org: EmulatedOrg) -> httpx.Client:
-    return httpx.Client(base_url=org.instance_url, verify=str(org.ca_bundle))
+    return httpx.Client(
+        base_url=org.instance_url,
+        verify=ssl.create_default_context(cafile=str(org.ca_bundle)),
+    )
 
 
 def access_token(org: EmulatedOrg) -> str:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable
@@ -264,7 +265,11 @@ def write_config(
 
 def browse(orgs: Orgs) -> Callable[[str], None]:
     def open_browser(url: str) -> None:
-        response = httpx.get(url, verify=str(orgs.a.ca_bundle), follow_redirects=True)
+        response = httpx.get(
+            url,
+            verify=ssl.create_default_context(cafile=str(orgs.a.ca_bundle)),
+            follow_redirects=True,
+        )
         assert response.status_code == 200
 
     return open_browser
