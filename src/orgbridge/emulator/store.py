@@ -46,6 +46,9 @@ _INTERNAL_DDL = (
     "ON _deletions (sobject, deleted_date)",
 )
 _NOT_FOUND = "The requested resource does not exist"
+# INSERT statements kept per sObject and column list. A client that sends many
+# different field sets only costs rebuilding the statements.
+_MAX_CACHED_INSERTS = 256
 
 
 @dataclass(frozen=True)
@@ -479,6 +482,8 @@ class RecordStore:
         key = (schema.name, *values)
         sql = self._insert_sql.get(key)
         if sql is None:
+            if len(self._insert_sql) >= _MAX_CACHED_INSERTS:
+                self._insert_sql.clear()
             columns = ", ".join(f'"{n}"' for n in values)
             marks = ", ".join("?" for _ in values)
             sql = f"INSERT INTO {schema.table} ({columns}) VALUES ({marks})"
