@@ -58,6 +58,9 @@ class FakeOrg:
         }
         return record_id
 
+    async def login(self) -> None:
+        """Nothing to do: the fake org needs no token."""
+
     async def limits(self) -> dict[str, Any]:
         self._call()
         remaining = self.daily_max - self.calls_made

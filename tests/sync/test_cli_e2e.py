@@ -13,12 +13,13 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from orgbridge.cli.main import cli
 from orgbridge.emulator.server import EmulatedOrg
 
-from .conftest import Orgs, create_cases, target_cases
+from .conftest import SECRET_ENV, Orgs, create_cases, target_cases
 
 
 def write_config(orgs: Orgs, tmp_path: Path, extra: str = "") -> Path:
@@ -91,6 +92,23 @@ def test_cli_config_error_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "[pairs.p] source: unknown org 'a'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_refused_target_login_stops_run_before_its_row(
+    orgs: Orgs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = str(write_config(orgs, tmp_path))
+    asyncio.run(_create(orgs, 3))
+    monkeypatch.setenv(SECRET_ENV["b"], "wrong-secret")
+
+    result = CliRunner().invoke(cli, ["run", "--config", config])
+
+    assert result.exit_code == 2, result.output
+    assert "invalid_client" in result.stderr
+    assert "wrong-secret" not in result.output
+    with orgs.state() as state:
+        assert state.recent_runs("a_to_b") == []
+        assert state.cursor("a_to_b") is None
 
 
 def test_run_rejects_changed_target(orgs: Orgs, tmp_path: Path) -> None:

@@ -93,6 +93,14 @@ class SalesforceClient:
         """Close the connection pool."""
         await self._http.aclose()
 
+    async def login(self) -> None:
+        """Get an access token now, unless one is cached; raise if the org refuses.
+
+        Requests get a token on first use anyway; this lets a caller log in to
+        several orgs at once, and find a rejected login before it writes anything.
+        """
+        await self.tokens.current()
+
     @property
     def calls_made(self) -> int:
         """REST requests sent to the org so far, retries included."""

@@ -94,7 +94,19 @@ class SyncEngine:
     async def _run_locked(self, dry_run: bool) -> RunReport:
         cursor = self.state.cursor(self.pair.name)
         calls_at_start = (self.source.calls_made, self.target.calls_made)
+        logger.info(
+            "pair %s: reading %s of org %s after cursor %s",
+            self.pair.name,
+            self.pair.sobject,
+            self.pair.source,
+            format_cursor(cursor),
+        )
         self._warn_about_lookback()
+
+        # Both logins go out together, so the target's does not wait for the
+        # source's first page, and a login either org refuses stops the run before
+        # its run row.
+        await asyncio.gather(self.source.login(), self.target.login())
 
         # The target describe (if needed) and the first query page come before the
         # run row, so an unknown field, a rejected login or an unreachable org
