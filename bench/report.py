@@ -88,8 +88,9 @@ def _new_cases(
         "## Moving N new Cases",
         "",
         "Medians over the repeats. *Work s* is the time spent moving Cases: for "
-        "orgbridge from its `run started` log line to its summary line, for the "
-        "scripts from after their imports to their end. Calls per 1,000 are per "
+        "orgbridge from its first log line of the run, before its logins, to its "
+        "summary line; for the scripts from after their imports to their end, "
+        "logins included. Calls per 1,000 are per "
         "1,000 Cases sent. The last three columns compare with orgbridge at the "
         "same N: its throughput divided by the method's, the method's total calls "
         "divided by orgbridge's (per Case), and the method's peak RSS divided by "

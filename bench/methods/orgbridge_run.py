@@ -25,7 +25,7 @@ _SUMMARY = re.compile(
     r" dead-lettered (?P<dead>\d+); API calls source (?P<source_calls>\d+),"
     r" target (?P<target_calls>\d+)"
 )
-_RUN_STARTED = re.compile(r"^pair \S+: run \S+ started")
+_RUN_OPENED = re.compile(r"^pair \S+: reading \S+ of org ")
 
 
 def write_config(
@@ -84,9 +84,11 @@ def command(config_path: Path) -> list[str]:
 def parse_outcome(stdout: str, stderr: str) -> dict[str, Any]:
     """Read sent/succeeded/failed and the engine's run time from the output.
 
-    ``work_seconds`` runs from the engine's "run started" log line to its summary
-    log line, so it leaves out interpreter start, imports and the state store's
-    migrations, which the process wall time includes.
+    ``work_seconds`` runs from the engine's first log line of the run ("reading
+    Case of org a") to its summary log line. Like the scripts' work time, it holds
+    the logins, the first query page and the writes; it leaves out interpreter
+    start, imports and the state store's schema check, which the process wall time
+    includes.
     """
     match = None
     for line in stdout.splitlines():
@@ -116,7 +118,7 @@ def _run_seconds(stderr: str) -> float | None:
         entry = json.loads(line)
         message = str(entry.get("message", ""))
         when = datetime.fromisoformat(entry["time"])
-        if _RUN_STARTED.match(message):
+        if started is None and _RUN_OPENED.match(message):
             started = when
         elif _SUMMARY.match(message):
             finished = when
