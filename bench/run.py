@@ -188,11 +188,12 @@ def _import_baselines(workdir_root: Path) -> dict[str, float]:
             "import requests, simple_salesforce",
         ],
     }
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     baselines: dict[str, float] = {}
     with tempfile.TemporaryDirectory(dir=workdir_root) as temp:
         for index, (label, argv) in enumerate(commands.items()):
             result = run_measured(
-                argv, env=dict(os.environ), workdir=Path(temp), label=f"base{index}"
+                argv, env=env, workdir=Path(temp), label=f"base{index}"
             )
             baselines[label] = result.peak_rss_mb
     return baselines

@@ -229,10 +229,14 @@ def _command(
 def _environment(source: BenchOrg, target: BenchOrg) -> dict[str, str]:
     # requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override a session's
     # own ``verify``, which would make the scripts distrust the emulator's CA.
+    # PYTHONDONTWRITEBYTECODE would make every start of orgbridge, installed from
+    # source, compile its modules again, while the scripts' libraries come with
+    # their bytecode from pip; without it each method starts as installed.
+    dropped = {*_CA_BUNDLE_VARIABLES, "PYTHONDONTWRITEBYTECODE"}
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("BENCH_") and key not in _CA_BUNDLE_VARIABLES
+        if not key.startswith("BENCH_") and key not in dropped
     }
     env[SOURCE_SECRET_VARIABLE] = source.access.client_secret
     env[TARGET_SECRET_VARIABLE] = target.access.client_secret
