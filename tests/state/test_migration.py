@@ -1,6 +1,7 @@
-"""The state store's migration check: Alembic runs only when the schema is behind."""
+"""Migration of the state store: which databases skip Alembic and which run it."""
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,24 @@ from orgbridge.state.migration import (
     head_of_scripts,
     head_revision,
     stored_revisions,
+    version_table,
 )
+from orgbridge.state.schema import metadata
 
-# Opens the store at the URL in argv[1] and prints whether Alembic was imported
-# and which revisions the version table contains afterwards.
+# Opens the store at the URL in argv[1] and prints whether Alembic was imported,
+# then either the revisions the version table contains or the StateUrlError.
 CHILD = """
 import json, sys
 from sqlalchemy import text
 from orgbridge.state import StateStore, StateUrlError
 
-with StateStore(sys.argv[1]) as state, state.begin() as conn:
+try:
+    state = StateStore(sys.argv[1])
+except StateUrlError as exc:
+    print(json.dumps({"alembic": "alembic" in sys.modules, "error": str(exc)}))
+    sys.exit()
+
+with state, state.begin() as conn:
     rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
     print(json.dumps({"alembic": "alembic" in sys.modules, "versions": list(rows)}))
 """
@@ -55,11 +64,63 @@ def test_head_revision_matches_alembic() -> None:
     assert head_revision() == alembic_head
 
 
-def test_fresh_database_migrates_with_alembic(tmp_path: Path) -> None:
+def test_fresh_database_skips_alembic(tmp_path: Path) -> None:
     result = open_in_child(f"sqlite:///{tmp_path}/state.sqlite")
+
+    assert result["alembic"] is False
+    assert result["versions"] == [head_revision()]
+
+
+def test_fresh_database_logs_migration(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="orgbridge.state.store")
+
+    StateStore(f"sqlite:///{tmp_path}/state.sqlite").close()
+
+    expected = f"from revision none (empty database) to {head_revision()}"
+    assert expected in caplog.text
+
+
+def test_unrelated_table_still_skips_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/state.sqlite"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE other_app (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+
+    result = open_in_child(url)
+
+    assert result["alembic"] is False
+    assert result["versions"] == [head_revision()]
+
+
+def test_empty_version_table_goes_to_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/state.sqlite"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        version_table.create(conn)
+    engine.dispose()
+
+    result = open_in_child(url)
 
     assert result["alembic"] is True
     assert result["versions"] == [head_revision()]
+
+
+def test_partial_schema_goes_to_alembic(tmp_path: Path) -> None:
+    # A state table without a version table: Alembic runs the first script and
+    # stops at the table that exists, rather than the store skipping it.
+    url = f"sqlite:///{tmp_path}/state.sqlite"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        metadata.tables["pairs"].create(conn)
+    engine.dispose()
+
+    result = open_in_child(url)
+
+    assert result["alembic"] is True
+    assert "table pairs already exists" in str(result["error"])
 
 
 def test_reopen_at_head_skips_alembic(tmp_path: Path) -> None:

@@ -1,10 +1,14 @@
 """Tables of the state store, as SQLAlchemy Core metadata.
 
-The migrations in ``orgbridge.state.migrations`` create exactly these tables; a
-test compares the two. Salesforce timestamps (a Case's SystemModstamp or
-CreatedDate) are kept as the REST text ``2024-01-01T10:00:00.000+0000``: always
-UTC with milliseconds, so text order is time order and a value round-trips
-unchanged. Local timestamps (run start, lease expiry) are ``DateTime`` in UTC.
+The store creates an empty database from these definitions and migrates any other
+database with the scripts in ``orgbridge.state.migrations``, so a change here needs
+a new migration script too. A test builds a database each way and checks that the
+schemas are equal.
+
+Salesforce timestamps (a Case's SystemModstamp or CreatedDate) are kept as the REST
+text ``2024-01-01T10:00:00.000+0000``: always UTC with milliseconds, so text order
+is time order and a value round-trips unchanged. Local timestamps (run start, lease
+expiry) are ``DateTime`` in UTC.
 """
 
 from sqlalchemy import (
