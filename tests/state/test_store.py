@@ -56,14 +56,6 @@ def test_migrations_create_schema_on_fresh_file(tmp_path: Path) -> None:
     assert "alembic_version" in tables
 
 
-def test_migrations_match_schema_columns(state_url: str) -> None:
-    with StateStore(state_url) as state:
-        inspector = inspect(state.engine)
-        for name, table in metadata.tables.items():
-            migrated = {column["name"] for column in inspector.get_columns(name)}
-            assert migrated == set(table.columns.keys()), name
-
-
 def test_migrations_are_idempotent(state_url: str) -> None:
     first = StateStore(state_url)
     first.ensure_pair("p", "a", "b", "Case")
