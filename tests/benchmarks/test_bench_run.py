@@ -142,10 +142,20 @@ def test_import_baselines_measured(bench_results: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
+def test_service_times_measured(bench_results: dict[str, Any]) -> None:
+    service = bench_results["service_times"]
+
+    for kind in ("login_seconds", "query_page_seconds", "upsert_seconds"):
+        assert 0 < service[kind] < 5, kind
+
+
+@pytest.mark.slow
 def test_report_and_plot_written(bench_results: dict[str, Any]) -> None:
     readme = bench_results["readme"]
 
     assert "## Targets" in readme
     assert "## Pipeline bound" in readme
+    assert "bound = 2 x s_login + pages" in readme
+    assert "| login: client credentials token request, new connection |" in readme
     assert f"| {CASES} | (a) orgbridge run |" in readme
     assert bench_results["plot_bytes"] > 10_000
