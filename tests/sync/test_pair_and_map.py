@@ -1,6 +1,7 @@
 """Pair config parsing and field mapping, without any org."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,20 @@ fields = ["Subject"]
 def test_load_config_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_payload_digest_is_canonical() -> None:
+    digest = payload_digest({"Subject": "Drucker läuft", "Amount__c": Decimal("1.50")})
+
+    assert digest == payload_digest({"Amount__c": "1.50", "Subject": "Drucker läuft"})
+    assert digest != payload_digest({"Amount__c": "1.5", "Subject": "Drucker läuft"})
+    assert payload_digest({"a": {"y": 1, "x": 2}}) == payload_digest(
+        {"a": {"x": 2, "y": 1}}
+    )
+
+
+def test_payload_digest_takes_integers_beyond_64_bits() -> None:
+    big = 2**70
+
+    assert payload_digest({"Big__c": big}) == payload_digest({"Big__c": big})
+    assert payload_digest({"Big__c": big}) != payload_digest({"Big__c": big + 1})

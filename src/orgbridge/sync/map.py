@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from orgbridge.salesforce.datetimes import parse_datetime
 from orgbridge.sync.errors import MappingError
 from orgbridge.sync.pair import PairConfig
@@ -52,10 +54,24 @@ class MappedRecord:
     payload_hash: str
 
 
-def payload_digest(payload: Mapping[str, Any]) -> str:
-    """Return a SHA-256 hex digest of the payload's canonical JSON."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+def payload_digest(payload: dict[str, Any]) -> str:
+    """Return a SHA-256 hex digest of the payload's canonical JSON.
+
+    Canonical: keys sorted, no spaces, UTF-8, and a value JSON cannot hold (a
+    Decimal, say) written as ``str(value)``. orjson writes it; an integer beyond
+    64 bits, which orjson refuses, sends the payload through the json module.
+    """
+    try:
+        text = orjson.dumps(payload, default=str, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        text = json.dumps(
+            payload,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        ).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 class Mapper:
