@@ -33,6 +33,8 @@ class FakeOrg:
         self.api_usage: ApiUsage | None = None
         self.rejected_statuses: set[str] = set()
         self.upsert_calls = 0
+        # Raised when the query reaches this page (1 is the first), if set.
+        self.query_error: tuple[int, Exception] | None = None
         self._next = 1
         self.now = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -97,9 +99,11 @@ class FakeOrg:
             rows.sort(key=lambda r: (r[order], r["Id"]))
 
         size = batch_size or 2000
-        for start in range(0, max(len(rows), 1), size):
+        for number, start in enumerate(range(0, max(len(rows), 1), size), 1):
             self._call()
             await asyncio.sleep(0)
+            if self.query_error is not None and self.query_error[0] == number:
+                raise self.query_error[1]
             chunk = [
                 {name: r.get(name) for name in fields}
                 for r in rows[start : start + size]

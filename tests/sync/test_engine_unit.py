@@ -110,6 +110,69 @@ async def test_commits_in_order_with_concurrency(state: StateStore) -> None:
     assert report.counts.target_api_calls == 20
 
 
+async def test_next_page_read_during_upserts(state: StateStore) -> None:
+    a, b = FakeOrg("A0"), FakeOrg("B0")
+    for index in range(600):
+        a.add_case(Subject=f"s{index}")
+    pages_at_commit: list[int] = []
+
+    def record(_batch: Batch, _delivery: object) -> None:
+        pages_at_commit.append(a.calls_made)
+
+    pair = make_pair(query_batch_size=200, batch_size=50, concurrency=4)
+    report = await engine(pair, a, b, state, before_commit=record).run()
+
+    # Page 1 contains batches 1 to 4. When batch 1 commits, page 2 is already read.
+    assert pages_at_commit[0] == 2
+    assert report.counts.created == 600
+    assert report.counts.source_api_calls == 3
+
+
+async def test_stop_discards_page_read_ahead(state: StateStore) -> None:
+    a, b = FakeOrg("A0"), FakeOrg("B0")
+    ids = [a.add_case(Subject=f"s{index}") for index in range(600)]
+    pair = make_pair(query_batch_size=200, batch_size=200, concurrency=1)
+    holder: list[SyncEngine] = []
+
+    def stop(_batch: Batch, _delivery: object) -> None:
+        holder[0].request_stop()
+
+    first = engine(pair, a, b, state, before_commit=stop)
+    holder.append(first)
+    report = await first.run()
+
+    # Batch 1 is page 1. The page read ahead (page 2) is one call not used.
+    assert report.counts.sent == 200
+    assert report.counts.source_api_calls == 2
+    cursor = state.cursor("p")
+    assert cursor is not None
+    assert cursor.record_id == ids[199]
+
+    rerun = await engine(pair, a, b, state).run()
+    assert rerun.counts.created == 400
+    assert copies_by_source(b) == {source_id: 1 for source_id in ids}
+
+
+async def test_failed_page_read_ahead_keeps_cursor(state: StateStore) -> None:
+    a, b = FakeOrg("A0"), FakeOrg("B0")
+    ids = [a.add_case(Subject=f"s{index}") for index in range(600)]
+    a.query_error = (2, RuntimeError("page 2 failed"))
+    pair = make_pair(query_batch_size=200, batch_size=100, concurrency=2)
+
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        await engine(pair, a, b, state).run()
+
+    # Both batches of page 1 were delivered and stored before the error surfaced.
+    cursor = state.cursor("p")
+    assert cursor is not None
+    assert cursor.record_id == ids[199]
+
+    a.query_error = None
+    rerun = await engine(pair, a, b, state).run()
+    assert rerun.counts.created == 400
+    assert copies_by_source(b) == {source_id: 1 for source_id in ids}
+
+
 async def test_crash_keeps_cursor_at_last_stored_batch(state: StateStore) -> None:
     a, b = FakeOrg("A0"), FakeOrg("B0")
     ids = [a.add_case(Subject=f"s{index}") for index in range(300)]

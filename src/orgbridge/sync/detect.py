@@ -20,9 +20,11 @@ Rows at or before the cursor that the state has no record of are late commits
 (a transaction that committed after a later row was read) and are sent.
 """
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -177,36 +179,46 @@ class Detector:
         batch = Batch(number)
         read = 0
 
-        async for page in self._read_pages():
-            self.total_size = page.total_size
-            links, letters = self._state_of(page.records)
-            for row in page.records:
-                self._classify(batch, row, links, letters)
-                if len(batch.to_send) >= self.pair.batch_size:
+        async with aclosing(self._read_pages()) as pages:
+            async for page in pages:
+                self.total_size = page.total_size
+                links, letters = self._state_of(page.records)
+                for row in page.records:
+                    self._classify(batch, row, links, letters)
+                    if len(batch.to_send) >= self.pair.batch_size:
+                        yield batch
+                        number += 1
+                        batch = Batch(number)
+
+                read += len(page.records)
+                if self.progress is not None:
+                    self.progress(read, page.total_size)
+                # Closing at a page end keeps skipped-row bookkeeping bounded; a batch
+                # that is filling up with records to send stays open for the next page.
+                page_full = batch.read >= self.pair.query_batch_size
+                if batch.read and (not batch.to_send or page_full):
                     yield batch
                     number += 1
                     batch = Batch(number)
-
-            read += len(page.records)
-            if self.progress is not None:
-                self.progress(read, page.total_size)
-            # Closing at a page end keeps skipped-row bookkeeping bounded; a batch
-            # that is filling up with records to send stays open for the next page.
-            page_full = batch.read >= self.pair.query_batch_size
-            if batch.read and (not batch.to_send or page_full):
-                yield batch
-                number += 1
-                batch = Batch(number)
 
         if batch.read:
             yield batch
 
     async def _read_pages(self) -> AsyncGenerator[QueryPage, None]:
-        if self._first_page is not None:
-            yield self._first_page
-        if self._pages is not None:
-            async for page in self._pages:
+        # The next page is requested as soon as a page arrives, so its latency
+        # and the org's work on it overlap with the upserts of this page's rows.
+        # One page is read ahead at most, so a run that stops early may have
+        # made one query call that it did not use.
+        pages = self._pages
+        page = self._first_page
+        while page is not None and pages is not None:
+            ahead = asyncio.ensure_future(anext(pages, None))
+            try:
                 yield page
+            except BaseException:
+                await _discard(ahead)
+                raise
+            page = await ahead
 
     def _state_of(
         self, rows: list[dict[str, Any]]
@@ -290,3 +302,12 @@ class Detector:
             )
             return False
         return created_mode or letter.source_modstamp == modstamp
+
+
+async def _discard(task: "asyncio.Future[QueryPage | None]") -> None:
+    """Cancel a page read ahead that is no longer needed, and wait for it to end."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        # Retrieved, so asyncio does not log an error that no one awaited.
+        task.exception()

@@ -203,13 +203,23 @@ class SyncEngine:
         self, report: RunReport, detector: Detector, dry_run: bool
     ) -> None:
         in_flight: deque[tuple[Batch, asyncio.Task[Delivery]]] = deque()
-        budget_error: BudgetExhaustedError | None = None
+        stop_error: Exception | None = None
 
         try:
             async with aclosing(detector.batches()) as batches:
-                async for batch in batches:
-                    budget_error = self._budget_error()
-                    if budget_error is not None:
+                while True:
+                    try:
+                        batch = await anext(batches)
+                    except StopAsyncIteration:
+                        break
+                    except Exception as error:
+                        # A query page failed. The batches already sent were read
+                        # before it, so they are still settled and stored.
+                        stop_error = error
+                        break
+
+                    stop_error = self._budget_error()
+                    if stop_error is not None:
                         break
                     in_flight.append((batch, self._start_delivery(batch, dry_run)))
                     while len(in_flight) >= self.pair.concurrency:
@@ -217,15 +227,16 @@ class SyncEngine:
                     if self._stop_requested:
                         logger.info("pair %s: stop requested", self.pair.name)
                         break
-            # A stop or the budget guard still finishes the batches in hand.
+            # A stop, the budget guard or a failed page still finishes the batches
+            # in hand.
             while in_flight:
                 await self._settle(report, *in_flight.popleft(), dry_run)
         except BaseException:
             await _drain(in_flight)
             raise
 
-        if budget_error is not None:
-            raise budget_error
+        if stop_error is not None:
+            raise stop_error
 
     async def _target_describe(self) -> dict[str, Any] | None:
         # The describe costs one API call, so it is fetched only when constants or
