@@ -1,7 +1,7 @@
 """Emulator micro-benchmark: service time of a login, a query page and an upsert.
 
-A login is a client credentials token request on a new HTTPS connection, as every
-method's first request is; the TLS handshake is part of its time. The 2,000-row
+A login is a client credentials token request on a new HTTPS connection, like
+every method's first request, so its time includes the TLS handshake. The 2,000-row
 query page and the 200-record upsert are sent one at a time over one keep-alive
 HTTPS connection. No latency is injected. The clock runs from sending the encoded
 request to receiving the whole response body, so the time is the emulator's service
