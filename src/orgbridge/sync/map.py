@@ -58,8 +58,8 @@ def payload_digest(payload: dict[str, Any]) -> str:
     """Return a SHA-256 hex digest of the payload's canonical JSON.
 
     Canonical: keys sorted, no spaces, UTF-8, and a value JSON cannot hold (a
-    Decimal, say) written as ``str(value)``. orjson writes it; an integer beyond
-    64 bits, which orjson refuses, sends the payload through the json module.
+    Decimal, say) written as ``str(value)``. orjson writes the JSON. It rejects
+    integers beyond 64 bits, so a payload with one goes through the json module.
     """
     try:
         text = orjson.dumps(payload, default=str, option=orjson.OPT_SORT_KEYS)
