@@ -13,6 +13,7 @@ from orgbridge.salesforce.connections import parse_connection_config
 from orgbridge.salesforce.errors import (
     CollectionWriteError,
     DailyLimitExceededError,
+    InvalidSessionError,
     MultipleMatchesError,
     OAuthError,
     OutcomeUnknownError,
@@ -94,6 +95,38 @@ async def test_concurrent_401s_renew_once(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(results) == 10
     assert org.tokens_issued == 2
     assert client.tokens.generation == 2
+
+
+async def test_401_renewed_again_after_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    def rest(request: httpx.Request) -> httpx.Response:
+        if len(org.requests) == 3:
+            # The token expires again while the org is unavailable.
+            org.valid_token = "rotated-during-503"
+            return error(503, "SERVER_UNAVAILABLE")
+        return httpx.Response(200, json={"Id": "500A"})
+
+    org = FakeOrg(rest)
+    async with make_client(org, monkeypatch) as client:
+        await client.get("Case", "500A")
+        org.valid_token = "rotated-before-request"
+
+        record = await client.get("Case", "500A")
+
+    assert record == {"Id": "500A"}
+    assert org.tokens_issued == 3
+    assert client.retries["SERVER_UNAVAILABLE"] == 1
+
+
+async def test_401_twice_in_a_row_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def rest(request: httpx.Request) -> httpx.Response:
+        return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+
+    org = FakeOrg(rest)
+    async with make_client(org, monkeypatch) as client:
+        with pytest.raises(InvalidSessionError):
+            await client.get("Case", "500A")
+
+    assert org.tokens_issued == 2
 
 
 async def test_limit_info_and_headers(monkeypatch: pytest.MonkeyPatch) -> None:

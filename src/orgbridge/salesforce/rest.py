@@ -12,8 +12,9 @@ Retry rules (each retry waits per the RetryPolicy and is counted by reason):
   requests are retried.
 - UNABLE_TO_LOCK_ROW and the concurrent REQUEST_LIMIT_EXCEEDED: retried, since
   nothing was written. The daily limit ("TotalRequests Limit exceeded") is not.
-- 401 INVALID_SESSION_ID: the token is renewed once per request and the request
-  replayed; this does not use up an attempt.
+- 401 INVALID_SESSION_ID: the token is renewed and the request replayed; this
+  does not use up an attempt. A second 401 in a row raises, but a 401 after a
+  retried failure (the token expired while the org was unavailable) renews again.
 """
 
 import logging
@@ -84,6 +85,7 @@ class RestSession:
         absolute path ("/services/data/v62.0/query/01g...") or a full URL.
         """
         attempt = 1
+        # Whether the previous attempt renewed the token after a 401.
         renewed = False
         while True:
             token, generation = await self.tokens.current()
@@ -101,6 +103,7 @@ class RestSession:
             except httpx.TransportError as exc:
                 await self._after_transport_error(exc, method, url, idempotent, attempt)
                 attempt += 1
+                renewed = False
                 continue
 
             if response.status_code < 300:
@@ -116,6 +119,7 @@ class RestSession:
                     error.error_code, attempt, f"{method} {_path(url)}"
                 )
                 attempt += 1
+                renewed = False
                 continue
             raise error
 
