@@ -1,19 +1,20 @@
-"""Medians, ratios to orgbridge, the pipeline bound and the targets, from raw runs.
+"""Medians, ratios to orgbridge, the pipeline bound and floor, and the targets.
 
-The pipeline bound is the shortest time a client could take for the calls a run
-made, given the injected latency L and the emulator's service times s, which
+The pipeline bound estimates the time a client needs for the calls a run made,
+given the injected latency L and the emulator's service times s, which
 ``bench.micro`` measures with no latency. Every method logs in to both orgs, and a
 login (a token request, with no injected latency) costs s_login. A query page costs
 L + s_query, and pages follow one another. An upsert's latency overlaps with up to
-``concurrency`` others, but the emulator serves one request at a time, so service
-times add up:
+``concurrency`` others, and the service times add up:
 
     bound = 2 * s_login + pages * (L + s_query)
             + upserts * (L / concurrency + s_upsert) + other calls * L
 
-With concurrency 1 this is the sequential bound, every call's latency in turn.
-The latency-only bound leaves out the service times (s = 0). A ratio
-bound / measured of 1.0 means the run spent no time beyond the bound.
+With concurrency 1 this is the sequential time, every call's latency in turn. It
+is an estimate, not a floor: in a run, an upsert's latency also passes while the
+emulator serves other requests. ``pipeline_floor`` is the floor: the least time
+any client needs, from the chains of calls that must follow one another. The
+latency-only bound leaves out the service times (s = 0).
 """
 
 import statistics
@@ -46,6 +47,8 @@ class Summary:
     wall_seconds: float
     work_seconds: float | None
     peak_rss_mb: float
+    cpu_seconds: float | None
+    orgs_cpu_seconds: float | None
     sent: int
     succeeded: int
     failed: int
@@ -102,6 +105,8 @@ def _summary(key: tuple[str, str, int], runs: list[dict[str, Any]]) -> Summary:
         wall_seconds=median("wall_seconds"),
         work_seconds=float(statistics.median(work)) if work else None,
         peak_rss_mb=median("peak_rss_mb"),
+        cpu_seconds=_median_float([run.get("cpu_seconds") for run in runs]),
+        orgs_cpu_seconds=_median_float([run.get("orgs_cpu_seconds") for run in runs]),
         sent=median_int("sent"),
         succeeded=median_int("succeeded"),
         failed=median_int("failed"),
@@ -121,6 +126,12 @@ def _median_optional(values: list[int | None]) -> int | None:
     return round(statistics.median(known)) if known else None
 
 
+def _median_float(values: list[float | None]) -> float | None:
+    # Results written before CPU time was measured have no such key.
+    known = [value for value in values if value is not None]
+    return float(statistics.median(known)) if known else None
+
+
 def find(
     summaries: list[Summary], method: str, scenario: str, cases: int
 ) -> Summary | None:
@@ -138,12 +149,18 @@ class Bound:
 
     bound_seconds: float
     latency_only_seconds: float
+    floor_seconds: float
     measured_seconds: float
 
     @property
     def ratio(self) -> float:
         """bound / measured: 1.0 is a run that spent nothing beyond the bound."""
         return self.bound_seconds / self.measured_seconds
+
+    @property
+    def floor_ratio(self) -> float:
+        """floor / measured: no client can reach a ratio above 1."""
+        return self.floor_seconds / self.measured_seconds
 
     @property
     def latency_only_ratio(self) -> float:
@@ -180,7 +197,38 @@ def pipeline_bound(
         + others * latency
     )
     latency_only = (pages + upserts / concurrency + others) * latency
-    return Bound(bound, latency_only, measured)
+    floor = pipeline_floor(
+        pages,
+        upserts,
+        latency=latency,
+        s_login=s_login,
+        s_query=s_query,
+        s_upsert=s_upsert,
+    )
+    return Bound(bound, latency_only, floor, measured)
+
+
+def pipeline_floor(
+    pages: int,
+    upserts: int,
+    *,
+    latency: float,
+    s_login: float,
+    s_query: float,
+    s_upsert: float,
+) -> float:
+    """Return the least time any client needs for these pages and upserts.
+
+    The logins may go out together. Each page needs the previous page's
+    nextRecordsUrl, so pages follow one another, and the last upsert needs rows of
+    the last page. The first upsert needs rows of the first page, and B serves one
+    upsert at a time. A and B may serve at the same moment.
+    """
+    if pages == 0 or upserts == 0:
+        return s_login + pages * (latency + s_query)
+    page_chain = pages * (latency + s_query) + latency + s_upsert
+    upsert_chain = (latency + s_query) + latency + upserts * s_upsert
+    return s_login + max(page_chain, upsert_chain)
 
 
 @dataclass(frozen=True)
@@ -229,10 +277,18 @@ def check_targets(
         if bound is not None:
             checks.append(
                 TargetCheck(
-                    f"share of the pipeline bound, N={cases:,}",
+                    f"share of the pipeline bound (estimate), N={cases:,}",
                     f">= {TARGET_BOUND_RATIO}",
                     f"{bound.ratio:.2f}",
                     bound.ratio >= TARGET_BOUND_RATIO,
+                )
+            )
+            checks.append(
+                TargetCheck(
+                    f"share of the pipeline floor, N={cases:,}",
+                    f">= {TARGET_BOUND_RATIO}",
+                    f"{bound.floor_ratio:.2f}",
+                    bound.floor_ratio >= TARGET_BOUND_RATIO,
                 )
             )
     checks.extend(_memory_checks(summaries, sizes))

@@ -1,4 +1,4 @@
-"""Start a command and write its wall time, exit status and peak RSS as JSON.
+"""Start a command; write its wall time, exit status, peak RSS and CPU time as JSON.
 
 Usage: ``python -I -S bench/launcher.py RESULT.json COMMAND [ARG ...]``
 
@@ -30,6 +30,7 @@ def main() -> None:
         "wall_seconds": wall,
         # On Linux ru_maxrss is in kibibytes.
         "peak_rss_kib": rusage.ru_maxrss,
+        "cpu_seconds": rusage.ru_utime + rusage.ru_stime,
     }
     with open(result_path, "w", encoding="utf-8") as handle:
         json.dump(result, handle)

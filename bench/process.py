@@ -23,11 +23,12 @@ class MethodFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProcessResult:
-    """The exit code, wall time, peak RSS and output of one child process."""
+    """The exit code, wall time, peak RSS, CPU time and output of one child process."""
 
     exit_code: int
     wall_seconds: float
     peak_rss_mb: float
+    cpu_seconds: float
     stdout: str
     stderr: str
 
@@ -73,6 +74,7 @@ def run_measured(
         exit_code=int(measured["exit_code"]),
         wall_seconds=float(measured["wall_seconds"]),
         peak_rss_mb=int(measured["peak_rss_kib"]) / 1024.0,
+        cpu_seconds=float(measured["cpu_seconds"]),
         stdout=stdout_path.read_text(encoding="utf-8", errors="replace"),
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
     )

@@ -9,6 +9,7 @@ A second pass over the same state (the "no work" run) follows when asked for.
 
 import logging
 import os
+import resource
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
@@ -59,6 +60,10 @@ class Measurement:
     wall_seconds: float
     work_seconds: float | None
     peak_rss_mb: float
+    # CPU time of the method's process, and of the harness process that hosts
+    # both emulated orgs, while the method ran.
+    cpu_seconds: float
+    orgs_cpu_seconds: float
     sent: int
     succeeded: int
     failed: int
@@ -131,11 +136,13 @@ def _measured_pass(
         org.set_latency(plan.latency_ms)
         org.reset_counters()
     label = f"{scenario}-{plan.method}"
+    orgs_cpu_before = _own_cpu_seconds()
     try:
         process = run_measured(argv, env=env, workdir=run_dir, label=label)
     finally:
         for org in orgs:
             org.set_latency(0)
+    orgs_cpu = _own_cpu_seconds() - orgs_cpu_before
     counts_source = source.counters()
     counts_target = target.counters()
 
@@ -151,6 +158,8 @@ def _measured_pass(
         wall_seconds=process.wall_seconds,
         work_seconds=outcome.get("work_seconds"),
         peak_rss_mb=process.peak_rss_mb,
+        cpu_seconds=process.cpu_seconds,
+        orgs_cpu_seconds=orgs_cpu,
         sent=int(outcome["sent"]),
         succeeded=int(outcome["succeeded"]),
         failed=int(outcome["failed"]),
@@ -160,6 +169,13 @@ def _measured_pass(
         calls_by_endpoint_target=dict(counts_target["calls_by_endpoint"]),
         records_written_target=int(counts_target["records_written"]),
     )
+
+
+def _own_cpu_seconds() -> float:
+    # The harness waits on the method's process, so its CPU time meanwhile is the
+    # emulated orgs' work (their server threads run in this process).
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _outcome(method: str, process: ProcessResult) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.analysis import pipeline_floor
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = 200
@@ -73,6 +74,8 @@ def test_orgbridge_run_counted(bench_results: dict[str, Any]) -> None:
     assert second["target_cases"] == CASES
     assert first["work_seconds"] is not None
     assert 0 < first["work_seconds"] < first["wall_seconds"]
+    assert first["cpu_seconds"] > 0
+    assert first["orgs_cpu_seconds"] > 0
 
 
 @pytest.mark.slow
@@ -159,3 +162,14 @@ def test_report_and_plot_written(bench_results: dict[str, Any]) -> None:
     assert "| login: client credentials token request, new connection |" in readme
     assert f"| {CASES} | (a) orgbridge run |" in readme
     assert bench_results["plot_bytes"] > 10_000
+
+
+def test_floor_takes_longer_chain() -> None:
+    times = {"latency": 0.02, "s_login": 0.004, "s_query": 0.024, "s_upsert": 0.01}
+
+    # Many upserts: B's service time, after the first page, is the longer chain.
+    upserts_bound = pipeline_floor(5, 50, **times)
+    assert upserts_bound == pytest.approx(0.004 + 0.044 + 0.02 + 50 * 0.01)
+    # Many pages and few upserts: the chain of pages is the longer one.
+    pages_bound = pipeline_floor(50, 5, **times)
+    assert pages_bound == pytest.approx(0.004 + 50 * 0.044 + 0.02 + 0.01)
