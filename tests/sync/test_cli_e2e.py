@@ -284,3 +284,41 @@ def test_group_options_and_command_options(orgs: Orgs, tmp_path: Path) -> None:
     assert "DEBUG orgbridge.sync.detect: pair a_to_b: detection query" in (
         verbose.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "command", [["status"], ["dead-letters", "list", "--all"]], ids=" ".join
+)
+def test_closed_stdout_exits_141_quietly(
+    orgs: Orgs, tmp_path: Path, command: list[str]
+) -> None:
+    config = str(write_config(orgs, tmp_path))
+    asyncio.run(_create(orgs, 1, Status="Escalated"))
+    run = CliRunner().invoke(cli, ["run", "--config", config])
+    assert run.exit_code == 1, run.output
+
+    # A pipe whose reader is gone, as after `| head -1` has read its line.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from orgbridge.cli.main import main; main()",
+                *command,
+                "--config",
+                config,
+            ],
+            env=dict(os.environ),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+
+    assert result.returncode == 141, result.stderr
+    assert b"error" not in result.stderr
+    assert b"Broken pipe" not in result.stderr
+    assert b"Traceback" not in result.stderr

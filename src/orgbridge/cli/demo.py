@@ -30,6 +30,9 @@ def demo_command(workdir: Path, cases: int) -> None:
     """Sync Cases between two emulated orgs on 127.0.0.1, step by step."""
     try:
         run_demo(workdir, cases=cases, console=Console())
+    except BrokenPipeError:
+        # stdout's reader is gone; the command group exits quietly.
+        raise
     except (DemoError, ConfigError, SalesforceError, OSError) as error:
         raise click.ClickException(str(error)) from error
 

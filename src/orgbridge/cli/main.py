@@ -18,6 +18,7 @@ import click
 
 from orgbridge import __version__
 from orgbridge.cli.options import group_options, store_group_options
+from orgbridge.cli.output import exit_on_broken_pipe
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,13 @@ class LazyGroup(click.Group):
             f"command {cmd_name!r} not found in {module_name}.COMMANDS; "
             "update LAZY_COMMANDS in orgbridge.cli.main"
         )
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; exit quietly with 141 if stdout's reader is gone."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            exit_on_broken_pipe()
 
     def format_commands(
         self, ctx: click.Context, formatter: click.HelpFormatter

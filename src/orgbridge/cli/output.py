@@ -6,6 +6,7 @@ line, with columns padded to their widest value and separated by two spaces. No
 value is shortened, so ``grep`` and ``awk`` see every value whole.
 """
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -15,12 +16,26 @@ import click
 # The exit code for a config, usage, state or connection error; the sync commands
 # list every code in orgbridge.sync.report.
 EXIT_ERROR = 2
+# The shell's exit status for a process ended by SIGPIPE (128 + 13), which is what
+# `yes | head -1` reports under `set -o pipefail`.
+EXIT_BROKEN_PIPE = 141
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print ``error: MESSAGE`` on stderr and exit with ``code``."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def exit_on_broken_pipe() -> NoReturn:
+    """Exit quietly with code 141 after stdout's reader went away (``| head``).
+
+    stdout is pointed at /dev/null first, so the flush at interpreter exit does
+    not raise BrokenPipeError again (the recipe in Python's ``signal`` docs).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def stdout_is_terminal() -> bool:

@@ -113,6 +113,9 @@ async def run_pairs(
                 if engines is not None:
                     engines.append(engine)
                 outcome.add_report(await engine.run(dry_run=dry_run))
+            except BrokenPipeError:
+                # A dry run's stdout reader is gone; the other pairs would fail too.
+                raise
             except EXPECTED_ERRORS as error:
                 click.echo(f"error: {pair_error_message(pair, error)}", err=True)
                 outcome.add_error()

@@ -87,6 +87,9 @@ def handled_errors() -> Iterator[None]:
     """Turn an expected error into one line on stderr and exit code 2."""
     try:
         yield
+    except BrokenPipeError:
+        # stdout's reader is gone; the command group exits quietly.
+        raise
     except EXPECTED_ERRORS as error:
         fail(str(error))
     except KeyboardInterrupt:
