@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,8 @@ from click.testing import CliRunner
 
 from orgbridge.cli.main import cli
 from orgbridge.emulator.server import EmulatedOrg
+from orgbridge.salesforce.errors import ServerUnavailableError
+from orgbridge.salesforce.rest import RestSession
 
 from .conftest import SECRET_ENV, Orgs, create_cases, target_cases
 
@@ -322,3 +325,34 @@ def test_closed_stdout_exits_141_quietly(
     assert b"error" not in result.stderr
     assert b"Broken pipe" not in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_failed_run_prints_summary(
+    orgs: Orgs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(orgs, tmp_path).read_text()
+    config = config.replace(
+        'fields = ["Subject", "Status"]\n',
+        'fields = ["Subject", "Status"]\nquery_batch_size = 200\n',
+    )
+    (tmp_path / "orgbridge.toml").write_text(config)
+    asyncio.run(_create(orgs, 300))
+    send = RestSession.send
+
+    async def send_failing_next_page(
+        self: RestSession, method: str, path: str, **options: Any
+    ) -> httpx.Response:
+        # A query's next page is an absolute /services/data/vNN.0/query/01g... path.
+        if "/query/" in path:
+            raise ServerUnavailableError(503, "SERVER_UNAVAILABLE", "retries ran out")
+        return await send(self, method, path, **options)
+
+    monkeypatch.setattr(RestSession, "send", send_failing_next_page)
+    result = CliRunner().invoke(
+        cli, ["run", "--config", str(tmp_path / "orgbridge.toml")]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "pair a_to_b: failed; read 200, sent 200" in result.stdout
+    assert "retries ran out" in result.stderr
+    assert "error:" not in result.stdout

@@ -67,8 +67,14 @@ class RunOutcome:
         self.reports.append(report)
         self.exit_codes.append(report.exit_code)
 
-    def add_error(self) -> None:
-        """Count a pair whose run raised; its error line is already printed."""
+    def add_error(self, report: RunReport | None) -> None:
+        """Count a pair whose run raised; its error line is already printed.
+
+        ``report`` is the failed run's report, whose summary is printed too, or
+        None when the pair stopped before its run row.
+        """
+        if report is not None:
+            self.reports.append(report)
         self.exit_codes.append(EXIT_ERROR)
 
 
@@ -88,7 +94,8 @@ async def run_pairs(
 ) -> RunOutcome:
     """Run each pair once, in order; a failed pair does not stop the others.
 
-    A pair that raises gets one ``error:`` line on stderr and no summary.
+    A pair that raises gets one ``error:`` line on stderr, and a summary if its
+    run row was written.
     """
     outcome = RunOutcome()
     show_progress = sys.stdout.isatty() and not dry_run
@@ -101,6 +108,7 @@ async def run_pairs(
             def advance(read: int, total: int, task_id: Any = task) -> None:
                 progress.update(task_id, completed=read, total=total)
 
+            engine = None
             try:
                 engine = SyncEngine(
                     pair,
@@ -118,7 +126,7 @@ async def run_pairs(
                 raise
             except EXPECTED_ERRORS as error:
                 click.echo(f"error: {pair_error_message(pair, error)}", err=True)
-                outcome.add_error()
+                outcome.add_error(engine.report if engine is not None else None)
     return outcome
 
 

@@ -62,6 +62,9 @@ class SyncEngine:
         self.dry_run_sink = dry_run_sink
         self._stop_requested = False
         self._owner = new_owner()
+        # The report of the current run once its row is written, kept so that a
+        # caller can print the summary of a run that raised.
+        self.report: RunReport | None = None
 
     def request_stop(self) -> None:
         """Finish the batches in hand, then end the run (for SIGINT and SIGTERM)."""
@@ -127,6 +130,7 @@ class SyncEngine:
             cursor_to=cursor,
             dry_run=dry_run,
         )
+        self.report = report
         logger.info(
             "pair %s: run %s started (%s mode, cursor %s)",
             self.pair.name,
