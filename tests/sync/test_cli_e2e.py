@@ -356,3 +356,73 @@ def test_failed_run_prints_summary(
     assert "pair a_to_b: failed; read 200, sent 200" in result.stdout
     assert "retries ran out" in result.stderr
     assert "error:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("signum", "exit_code", "message"),
+    [
+        (signal.SIGINT, 130, "error: interrupted;"),
+        (signal.SIGTERM, 143, "error: terminated by SIGTERM;"),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_signalled_run_stores_batches_and_stops(
+    orgs: Orgs, tmp_path: Path, signum: signal.Signals, exit_code: int, message: str
+) -> None:
+    config = write_config(orgs, tmp_path).read_text()
+    config = config.replace(
+        'fields = ["Subject", "Status"]\n',
+        'fields = ["Subject", "Status"]\nbatch_size = 50\nconcurrency = 2\n',
+    )
+    (tmp_path / "orgbridge.toml").write_text(config)
+    source_ids = asyncio.run(_create(orgs, 600))
+    set_latency(orgs.b, 150)
+
+    command = [
+        sys.executable,
+        "-c",
+        "from orgbridge.cli.main import main; main()",
+        "run",
+        "--config",
+        str(tmp_path / "orgbridge.toml"),
+    ]
+    process = subprocess.Popen(
+        command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        with orgs.state() as state:
+            while state.cursor("a_to_b") is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert state.cursor("a_to_b") is not None
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == exit_code, stderr
+    assert message.encode() in stderr
+    assert b"pair a_to_b: stopped;" in stdout
+    with orgs.state() as state:
+        (stopped_row,) = state.recent_runs("a_to_b")
+        delivered_before_stop = len(state.links("a_to_b", source_ids))
+    assert stopped_row.status == "stopped"
+    assert stopped_row.finished_at is not None
+    assert stopped_row.counts.source_api_calls > 0
+    assert stopped_row.counts.target_api_calls > 0
+    assert stopped_row.counts.sent == delivered_before_stop
+    assert 0 < delivered_before_stop < len(source_ids)
+
+    set_latency(orgs.b, 0)
+    rerun = CliRunner().invoke(
+        cli, ["run", "--config", str(tmp_path / "orgbridge.toml")]
+    )
+    assert rerun.exit_code == 0, rerun.output
+    assert "stale lease" not in rerun.stderr
+    assert "abandoned" not in rerun.stderr
+
+    copies = Counter(row["Source_Case_Id__c"] for row in asyncio.run(_landed(orgs)))
+    assert set(copies) == set(source_ids)
+    assert set(copies.values()) == {1}

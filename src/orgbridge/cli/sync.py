@@ -1,7 +1,8 @@
 """Sync commands: run, watch, status, dead-letters, check.
 
 Exit codes: 0 all good, 1 something was dead-lettered (or check found errors),
-2 config, usage or connection error, 3 stopped by the API budget guard.
+2 config, usage or connection error, 3 stopped by the API budget guard, 130 and
+143 a run stopped by SIGINT or SIGTERM.
 Errors print one line, never a traceback or a secret.
 
 A run's summary goes to stdout. The engine also logs it on stderr, for log
@@ -78,6 +79,51 @@ class RunOutcome:
         self.exit_codes.append(EXIT_ERROR)
 
 
+class StopRequest:
+    """SIGINT or SIGTERM handling for run and watch.
+
+    On the first signal each engine finishes and stores the batches in hand, ends
+    its run as stopped and releases the lease. No further pair starts. A second
+    signal takes the default action: Ctrl-C raises KeyboardInterrupt and
+    SIGTERM ends the process at once, so the runs in progress are left for the next
+    run to mark abandoned.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self.engines: list[SyncEngine] = []
+        self.event = asyncio.Event()
+
+    def install(self) -> None:
+        """Handle the signals in the running event loop."""
+        loop = asyncio.get_running_loop()
+        for signum in self.SIGNALS:
+            loop.add_signal_handler(signum, self.request, signum)
+
+    def request(self, signum: signal.Signals) -> None:
+        """Ask the running engines to stop after the batches in hand."""
+        logger.info(
+            "%s received: finishing the batches in hand, then exiting; send it "
+            "again to exit at once",
+            signum.name,
+        )
+        self.signal = signum
+        self.event.set()
+        for engine in self.engines:
+            engine.request_stop()
+
+        loop = asyncio.get_running_loop()
+        for handled in self.SIGNALS:
+            loop.remove_signal_handler(handled)
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop signal has arrived."""
+        return self.signal is not None
+
+
 def print_dry_run_record(record: MappedRecord) -> None:
     """Print one record a dry run would send."""
     payload = json.dumps(record.payload, sort_keys=True, default=str)
@@ -90,12 +136,12 @@ async def run_pairs(
     state: StateStore,
     *,
     dry_run: bool,
-    engines: list[SyncEngine] | None = None,
+    stop: StopRequest | None = None,
 ) -> RunOutcome:
     """Run each pair once, in order; a failed pair does not stop the others.
 
     A pair that raises gets one ``error:`` line on stderr, and a summary if its
-    run row was written.
+    run row was written. After a stop signal no further pair starts.
     """
     outcome = RunOutcome()
     show_progress = sys.stdout.isatty() and not dry_run
@@ -103,6 +149,11 @@ async def run_pairs(
         clients = Clients(config, stack)
         progress = stack.enter_context(Progress(disable=not show_progress))
         for pair in pairs:
+            if stop is not None and stop.requested:
+                logger.info(
+                    "pair %s: not started, because a stop was requested", pair.name
+                )
+                continue
             task = progress.add_task(f"{pair.name}", total=None)
 
             def advance(read: int, total: int, task_id: Any = task) -> None:
@@ -118,8 +169,8 @@ async def run_pairs(
                     progress=advance,
                     dry_run_sink=print_dry_run_record if dry_run else None,
                 )
-                if engines is not None:
-                    engines.append(engine)
+                if stop is not None:
+                    stop.engines.append(engine)
                 outcome.add_report(await engine.run(dry_run=dry_run))
             except BrokenPipeError:
                 # A dry run's stdout reader is gone; the other pairs would fail too.
@@ -145,10 +196,27 @@ def run_command(
     config = load(config_path, log_format, verbose)
     pairs = select_pairs(config, pair_names)
     check_pair_secrets(config, pairs)
+    stop = StopRequest()
+
+    async def run_until_stopped(state: StateStore) -> RunOutcome:
+        stop.install()
+        return await run_pairs(config, pairs, state, dry_run=dry_run, stop=stop)
+
     with handled_errors(), StateStore(config.state_url) as state:
-        outcome = run_async(run_pairs(config, pairs, state, dry_run=dry_run))
+        outcome = run_async(run_until_stopped(state))
     for report in outcome.reports:
         click.echo(report.summary())
+    if stop.signal is not None:
+        # The shell's convention for a process ended by a signal: 128 + its number.
+        reason = (
+            "interrupted"
+            if stop.signal == signal.SIGINT
+            else f"terminated by {stop.signal.name}"
+        )
+        fail(
+            f"{reason}; the next run resumes after the last stored batch",
+            128 + stop.signal,
+        )
     sys.exit(combined_exit_code(outcome.exit_codes))
 
 
@@ -184,26 +252,16 @@ def watch_command(
 async def _watch(
     config: AppConfig, pairs: list[PairConfig], state: StateStore, interval: float
 ) -> None:
-    stop = asyncio.Event()
-    engines: list[SyncEngine] = []
+    stop = StopRequest()
+    stop.install()
 
-    def request_stop() -> None:
-        logger.info("signal received: finishing the batches in hand, then exiting")
-        stop.set()
-        for engine in engines:
-            engine.request_stop()
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, request_stop)
-
-    while not stop.is_set():
-        engines.clear()
-        outcome = await run_pairs(config, pairs, state, dry_run=False, engines=engines)
+    while not stop.requested:
+        stop.engines.clear()
+        outcome = await run_pairs(config, pairs, state, dry_run=False, stop=stop)
         for report in outcome.reports:
             click.echo(report.summary())
         try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+            await asyncio.wait_for(stop.event.wait(), timeout=interval)
         except TimeoutError:
             continue
     logger.info("watch stopped")
