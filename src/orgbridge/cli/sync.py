@@ -123,6 +123,12 @@ class StopRequest:
         """Whether a stop signal has arrived."""
         return self.signal is not None
 
+    def add(self, engine: SyncEngine) -> None:
+        """Stop ``engine`` on a later signal, or now if one already arrived."""
+        self.engines.append(engine)
+        if self.requested:
+            engine.request_stop()
+
 
 def print_dry_run_record(record: MappedRecord) -> None:
     """Print one record a dry run would send."""
@@ -170,7 +176,7 @@ async def run_pairs(
                     dry_run_sink=print_dry_run_record if dry_run else None,
                 )
                 if stop is not None:
-                    stop.engines.append(engine)
+                    stop.add(engine)
                 outcome.add_report(await engine.run(dry_run=dry_run))
             except BrokenPipeError:
                 # A dry run's stdout reader is gone; the other pairs would fail too.
