@@ -1,11 +1,13 @@
 """SyncEngine against an in-process fake client: ordering, lookback, crashes."""
 
+import signal
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from orgbridge.cli.sync import StopRequest
 from orgbridge.salesforce.datetimes import soql_literal
 from orgbridge.salesforce.limits import ApiUsage
 from orgbridge.state import CursorPosition, StateStore
@@ -265,3 +267,19 @@ async def test_dry_run_keeps_state(state: StateStore) -> None:
     assert b.upsert_calls == 0
     assert state.cursor("p") is None
     assert soql_literal(a.now)  # the fake's clock is aware
+
+
+async def test_stop_request_reaches_late_engine(state: StateStore) -> None:
+    a, b = FakeOrg("A0"), FakeOrg("B0")
+    for index in range(400):
+        a.add_case(Subject=f"s{index}")
+    stop = StopRequest()
+    stop.request(signal.SIGTERM)
+
+    late = engine(make_pair(batch_size=200, concurrency=1), a, b, state)
+    stop.add(late)
+    report = await late.run()
+
+    # The signal came before the engine existed: it still stops after one batch.
+    assert report.counts.sent == 200
+    assert stop.engines == [late]
