@@ -77,7 +77,7 @@ def run_demo(workdir: Path, *, cases: int, console: Console) -> None:
         config_path = _write_config(workdir, org_a, org_b, key_path)
         console.print(f"  Org A (source): {org_a.instance_url}")
         console.print(f"  Org B (target): {org_b.instance_url}")
-        console.print(f"  config file:    {config_path}\n")
+        console.print(f"  config file:    {config_path}\n", soft_wrap=True)
 
         _step(console, f"Fill Org A with {cases} realistic Cases")
         asyncio.run(_create_source_cases(config_path, 0, cases))
@@ -260,7 +260,8 @@ def _invoke(console: Console, args: list[str]) -> int:
     # Imported here because the CLI imports this module for its demo command.
     from orgbridge.cli.main import cli
 
-    console.print(f"[dim]$ orgbridge {' '.join(args)}[/dim]")
+    # Not wrapped at the console's width, so the command can be copied whole.
+    console.print(f"[dim]$ orgbridge {' '.join(args)}[/dim]", soft_wrap=True)
     with _flushed():
         try:
             cli.main(args=args, prog_name="orgbridge", standalone_mode=False)
