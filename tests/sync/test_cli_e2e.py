@@ -146,7 +146,13 @@ def test_check_reports_restricted_picklist(orgs: Orgs, tmp_path: Path) -> None:
     assert "restricted" in result.output
 
 
-def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) -> None:
+def _start_slow_run(
+    orgs: Orgs, tmp_path: Path
+) -> tuple[list[str], "subprocess.Popen[bytes]"]:
+    """Start ``orgbridge run`` on 600 Cases with B slowed down, as a subprocess.
+
+    Returns the source Ids and the process once its first batch is stored.
+    """
     config = write_config(orgs, tmp_path).read_text()
     config = config.replace(
         'fields = ["Subject", "Status"]\n',
@@ -167,12 +173,20 @@ def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) ->
     process = subprocess.Popen(
         command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    deadline = time.monotonic() + 30
+    with orgs.state() as state:
+        while state.cursor("a_to_b") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if state.cursor("a_to_b") is None:
+            process.kill()
+            process.communicate()
+            pytest.fail("the run stored no batch within 30 s")
+    return source_ids, process
+
+
+def test_sigkilled_run_resumes_without_duplicates(orgs: Orgs, tmp_path: Path) -> None:
+    source_ids, process = _start_slow_run(orgs, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        with orgs.state() as state:
-            while state.cursor("a_to_b") is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert state.cursor("a_to_b") is not None
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.communicate(timeout=10)
@@ -369,32 +383,8 @@ def test_failed_run_prints_summary(
 def test_signalled_run_stores_batches_and_stops(
     orgs: Orgs, tmp_path: Path, signum: signal.Signals, exit_code: int, message: str
 ) -> None:
-    config = write_config(orgs, tmp_path).read_text()
-    config = config.replace(
-        'fields = ["Subject", "Status"]\n',
-        'fields = ["Subject", "Status"]\nbatch_size = 50\nconcurrency = 2\n',
-    )
-    (tmp_path / "orgbridge.toml").write_text(config)
-    source_ids = asyncio.run(_create(orgs, 600))
-    set_latency(orgs.b, 150)
-
-    command = [
-        sys.executable,
-        "-c",
-        "from orgbridge.cli.main import main; main()",
-        "run",
-        "--config",
-        str(tmp_path / "orgbridge.toml"),
-    ]
-    process = subprocess.Popen(
-        command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    source_ids, process = _start_slow_run(orgs, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        with orgs.state() as state:
-            while state.cursor("a_to_b") is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert state.cursor("a_to_b") is not None
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=30)
     finally:
