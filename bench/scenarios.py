@@ -246,8 +246,8 @@ def _environment(source: BenchOrg, target: BenchOrg) -> dict[str, str]:
     # requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override a session's
     # own ``verify``, which would make the scripts distrust the emulator's CA.
     # PYTHONDONTWRITEBYTECODE would make every start of orgbridge, installed from
-    # source, compile its modules again, while the scripts' libraries come with
-    # their bytecode from pip; without it each method starts as installed.
+    # source, compile its modules again, while pip installed the scripts' libraries
+    # with their bytecode. Dropping it lets each method start as installed.
     dropped = {*_CA_BUNDLE_VARIABLES, "PYTHONDONTWRITEBYTECODE"}
     env = {
         key: value

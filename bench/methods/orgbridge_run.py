@@ -85,8 +85,8 @@ def parse_outcome(stdout: str, stderr: str) -> dict[str, Any]:
     """Read sent/succeeded/failed and the engine's run time from the output.
 
     ``work_seconds`` runs from the engine's first log line of the run ("reading
-    Case of org a") to its summary log line. Like the scripts' work time, it holds
-    the logins, the first query page and the writes; it leaves out interpreter
+    Case of org a") to its summary log line. Like the scripts' work time, it includes
+    the logins, the first query page and the writes. It leaves out interpreter
     start, imports and the state store's schema check, which the process wall time
     includes.
     """

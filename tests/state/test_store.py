@@ -287,7 +287,7 @@ def test_abandon_stale_runs_closes_running_rows(store: StateStore) -> None:
     assert runs[finished].status == "succeeded"
 
 
-def test_batch_stores_run_counts_and_renews_lease_in_one_commit(
+def test_batch_stores_counts_and_lease(
     store: StateStore,
 ) -> None:
     store.acquire_lease("a_to_b", "host:1:one")
@@ -310,7 +310,7 @@ def test_batch_stores_run_counts_and_renews_lease_in_one_commit(
     assert store.links("a_to_b", ["500A00000000001AAA"])
 
 
-def test_batch_of_a_run_that_lost_its_lease_stores_nothing(
+def test_batch_after_lost_lease_stores_nothing(
     store: StateStore,
 ) -> None:
     store.acquire_lease("a_to_b", "otherhost:2:two")

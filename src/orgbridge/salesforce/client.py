@@ -94,10 +94,11 @@ class SalesforceClient:
         await self._http.aclose()
 
     async def login(self) -> None:
-        """Get an access token now, unless one is cached; raise if the org refuses.
+        """Get an access token now unless one is cached, or raise the org's rejection.
 
-        Requests get a token on first use anyway; this lets a caller log in to
-        several orgs at once, and find a rejected login before it writes anything.
+        Requests get a token on first use anyway. Calling this first lets a caller
+        log in to several orgs at once and find a rejected login before it writes
+        anything.
         """
         await self.tokens.current()
 

@@ -178,8 +178,8 @@ class SyncEngine:
         """Check the latest Sforce-Limit-Info usage of both orgs (no API call).
 
         Salesforce reports an org's usage on every REST response, so the guard
-        spends no call of its own. An org that has not answered yet in this client
-        is not checked: the source has answered by the first batch (its first query
+        spends no call of its own. An org that has sent this client no response yet
+        is not checked: the source has responded by the first batch (its first query
         page), and the target's first upserts, at most ``concurrency`` calls, go out
         before its usage is known. A daily limit reached there still stops the run
         (REQUEST_LIMIT_EXCEEDED).
